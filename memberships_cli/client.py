@@ -1,0 +1,353 @@
+"""The thin HTTP layer: the only module that imports httpx.
+
+One `BirdClient` per run (one keep-alive connection pool), one method per endpoint of the contract,
+a page iterator, retries, and the mapping of HTTP answers to typed errors. It never prints: verbose
+lines go to the `log` callable the caller passes in.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Callable, Iterator
+from urllib.parse import quote
+
+import httpx
+
+from . import __version__
+from .errors import (
+    ApiError,
+    AuthError,
+    CliError,
+    ConflictError,
+    MalformedResponseError,
+    NetworkError,
+    NotFoundError,
+)
+from .models import Membership, MembershipPage
+
+USER_AGENT = f"memberships-cli/{__version__}"
+PAGE_SIZE = 100  # the API's maximum
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up. `attempts` counts the first try."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_wait: float = 30.0  # a single wait, Retry-After included
+    max_total: float = 60.0  # all waits of one request together
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, so retries spread out."""
+    ceiling = min(policy.max_wait, policy.base_delay * (2 ** (attempt - 1)))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def _describe(response: httpx.Response) -> str:
+    return f"{response.status_code} {response.reason_phrase}".strip()
+
+
+def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(code, message) from an API error body, tolerating anything that is not one."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    code = body.get("code") if isinstance(body.get("code"), str) else None
+    message = body.get("message") if isinstance(body.get("message"), str) else None
+    details = body.get("details")
+    if message and isinstance(details, dict) and details:
+        parts = []
+        for field, problems in details.items():
+            text = ", ".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+            parts.append(f"{field}: {text}")
+        message = f"{message} ({'; '.join(parts)})"
+    return code, message
+
+
+class BirdClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        log: Callable[[str], None] | None = None,
+        max_connections: int = 20,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._log = log
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        # Rate limits are shared: a 429 pauses every thread of a bulk run, not just the one that hit it.
+        self._gate_lock = threading.Lock()
+        self._not_before = 0.0
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,  # never carry the Authorization header to another origin
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "BirdClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_me(self) -> dict:
+        response = self._request("GET", "me")
+        body = self._json(response, "GET /me")
+        if not isinstance(body, dict):
+            raise MalformedResponseError(
+                f"malformed response from GET /me (HTTP {response.status_code}): expected an object",
+                status=response.status_code,
+                endpoint="GET /me",
+            )
+        return body
+
+    def list_page(
+        self,
+        *,
+        limit: int = PAGE_SIZE,
+        reverse: bool = False,
+        page_token: str | None = None,
+        status: str | None = None,
+    ) -> MembershipPage:
+        params: dict[str, str] = {"limit": str(limit)}
+        if reverse:
+            params["reverse"] = "true"
+        if page_token:
+            params["pageToken"] = page_token
+        if status:
+            params["status"] = status
+        response = self._request("GET", "me/memberships", params=params)
+        return MembershipPage.from_api(
+            self._json(response, "GET /me/memberships"), "GET /me/memberships", response.status_code
+        )
+
+    def iter_pages(
+        self, *, status: str | None = None, reverse: bool = False, limit: int | None = None
+    ) -> Iterator[list[Membership]]:
+        """Every page in turn (pages of 100), stopping after `limit` memberships if given.
+
+        A nextPageToken that comes back again would make us loop forever: that is an error.
+        """
+        remaining = limit
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+            page = self.list_page(limit=size, reverse=reverse, page_token=token, status=status)
+            items = page.memberships if remaining is None else page.memberships[:remaining]
+            yield items
+            if remaining is not None:
+                remaining -= len(items)
+                if remaining <= 0:
+                    return
+            token = page.next_page_token
+            if not token:
+                return
+            if token in seen:
+                raise MalformedResponseError(
+                    "malformed response from GET /me/memberships: nextPageToken repeats a page "
+                    "already read; stopped listing instead of looping forever",
+                    endpoint="GET /me/memberships",
+                )
+            seen.add(token)
+
+    def get_membership(self, org_id: str) -> Membership:
+        path = self._membership_path(org_id)
+        endpoint = f"GET /{path}"
+        response = self._request("GET", path, missing=org_id)
+        return Membership.from_api(self._json(response, endpoint), endpoint, response.status_code)
+
+    def accept(self, org_id: str) -> Membership | None:
+        """Accept the invitation. Returns the membership if the server sent one back."""
+        path = self._membership_path(org_id)
+        endpoint = f"POST /{path}"
+        # A repeated accept is harmless (at worst a 409), so it is retried like a GET.
+        response = self._request("POST", path, missing=org_id)
+        if not response.content.strip():
+            return None
+        return Membership.from_api(self._json(response, endpoint), endpoint, response.status_code)
+
+    def leave(self, org_id: str) -> None:
+        """Leave the organization. Any 2xx is success; whatever body comes back is ignored."""
+        self._request("DELETE", self._membership_path(org_id), missing=org_id, idempotent=False)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _membership_path(org_id: str) -> str:
+        return "me/memberships/" + quote(org_id, safe="")
+
+    def _emit(self, line: str) -> None:
+        if self._log is not None:
+            self._log(line)
+
+    def _wait_for_gate(self) -> None:
+        with self._gate_lock:
+            wait = self._not_before - time.monotonic()
+        if wait > 0:
+            self._emit(f"* waiting {wait:.1f} s: the server asked all requests to slow down")
+            self._sleep(wait)
+
+    def _close_gate_for(self, seconds: float) -> None:
+        with self._gate_lock:
+            self._not_before = max(self._not_before, time.monotonic() + seconds)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        missing: str | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise a typed error.
+
+        `missing`: the organization id, when a 404 means "no such membership" (exit 3) rather than
+        a wrong API URL. `idempotent=False` (DELETE) retries only when the request certainly never
+        reached the server (the connection could not be opened).
+        """
+        endpoint = f"{method} /{path}"
+        policy = self.retry
+        started = time.monotonic()
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_gate()
+            self._emit(f"> {method} {self.base_url}/{path}" + (f"?{httpx.QueryParams(params)}" if params else ""))
+            sent_at = time.monotonic()
+            retry_after: float | None = None
+            try:
+                response = self._http.request(method, path, params=params)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                failure = f"could not connect ({exc.__class__.__name__}: {exc})"
+                retryable = True
+            except httpx.TimeoutException as exc:
+                failure = f"timed out waiting for the server ({exc.__class__.__name__})"
+                retryable = idempotent
+            except httpx.TransportError as exc:
+                failure = f"connection failed ({exc.__class__.__name__}: {exc})"
+                retryable = idempotent
+            else:
+                elapsed_ms = (time.monotonic() - sent_at) * 1000
+                self._emit(f"< {_describe(response)} ({elapsed_ms:.0f} ms)")
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return self._check(response, endpoint, missing)
+                failure = _describe(response)
+                retryable = idempotent or response.status_code == 429
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if response.status_code == 429:
+                    self._close_gate_for(retry_after if retry_after is not None else policy.base_delay)
+            if not retryable or attempt >= policy.attempts:
+                raise self._gave_up(endpoint, attempt, started, failure)
+            delay = retry_after if retry_after is not None else backoff_delay(attempt, policy, self._rng)
+            if delay > policy.max_wait or waited + delay > policy.max_total:
+                raise self._gave_up(
+                    endpoint, attempt, started, failure,
+                    extra=f"the next wait ({delay:.0f} s) is over the retry limit",
+                )
+            self._emit(f"* retrying in {delay:.1f} s (attempt {attempt + 1} of {policy.attempts}): {failure}")
+            waited += delay
+            self._sleep(delay)
+
+    @staticmethod
+    def _gave_up(endpoint: str, attempts: int, started: float, failure: str, extra: str = "") -> CliError:
+        took = time.monotonic() - started
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        message = f"{endpoint}: {tries} over {took:.1f} s; last: {failure}"
+        if extra:
+            message += f" ({extra})"
+        return NetworkError(message, "check your network and the API URL, or try again later")
+
+    def _check(self, response: httpx.Response, endpoint: str, missing: str | None) -> httpx.Response:
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        code, message = _error_body(response)
+        said = f"{status} {response.reason_phrase}".strip()
+        detail = f"{said}: {message}" if message else said
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "(no Location header)")
+            raise ApiError(
+                f"{endpoint}: the server answered {said} to {location}; redirects are not followed "
+                "(the token would go with them)",
+                "point --api-url (or MEMBERSHIPS_API_URL) at the final address",
+                status=status, code=code, endpoint=endpoint,
+            )
+        if status in (401, 403):
+            raise AuthError(
+                f"the API rejected the token ({detail})",
+                "run `memberships login` again, or set MEMBERSHIPS_TOKEN to a valid token",
+            )
+        if status == 404 and missing is not None:
+            raise NotFoundError(
+                f"no membership or invitation for organization {missing} ({detail})",
+                "run `memberships list` to see your organizations",
+            )
+        if status == 409:
+            raise ConflictError(f"{endpoint}: {detail}", status=status, code=code, endpoint=endpoint)
+        hint = "check --api-url (or MEMBERSHIPS_API_URL)" if status == 404 else None
+        raise ApiError(f"{endpoint}: {detail}", hint, status=status, code=code, endpoint=endpoint)
+
+    @staticmethod
+    def _json(response: httpx.Response, endpoint: str):
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            kind = response.headers.get("Content-Type", "no content type")
+            raise MalformedResponseError(
+                f"malformed response from {endpoint} (HTTP {response.status_code}): "
+                f"body is not JSON ({kind}, {len(response.content)} bytes)",
+                "the server did not answer as Bird's API does; check --api-url, or retry with --verbose",
+                status=response.status_code,
+                endpoint=endpoint,
+            ) from None

@@ -1,0 +1,47 @@
+"""Options shared by the commands that print data, and the choice of output format."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import UsageError
+
+FORMATS = ("table", "plain", "json", "jsonl", "csv")
+
+FormatOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        "-F",
+        metavar="FORMAT",
+        help="Output format: table, plain, json, jsonl or csv. Default: table on a terminal, plain when piped.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+FieldsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--fields",
+        metavar="A,B,...",
+        help="Columns (table/plain/csv) or keys (json/jsonl) to show, e.g. slug,status,organization.id.",
+        show_default=False,
+    ),
+]
+
+
+def choose_format(app, fmt: str | None, json_flag: bool) -> str:
+    if fmt is not None:
+        fmt = fmt.strip().lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+        if json_flag and fmt != "json":
+            raise UsageError(f"--json conflicts with --format {fmt}", "pass one of them")
+        return fmt
+    if json_flag:
+        return "json"
+    if app.settings.default_format:
+        return app.settings.default_format
+    return "table" if app.stdout_isatty else "plain"

@@ -1,0 +1,127 @@
+"""The one object that carries streams, terminal facts, settings, the token and the API client into
+commands. Built once per run by the root callback; tests build their own by running the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .client import BirdClient
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def colour_wanted(isatty: bool, no_color_flag: bool, environ) -> bool:
+    """NO_COLOR and --no-color switch colour off; FORCE_COLOR switches it on without a terminal."""
+    if no_color_flag or environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return isatty and environ.get("TERM") != "dumb"
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    verbose: bool = False
+    sandbox: bool = False
+    no_color: bool = False
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    environ: dict = field(default_factory=lambda: os.environ)
+    _client: "BirdClient | None" = None
+    _sandbox_server: object = None
+    _token: object = None
+
+    # -- terminal facts ------------------------------------------------------------------------
+
+    @property
+    def stdout_isatty(self) -> bool:
+        return _isatty(self.stdout)
+
+    @property
+    def stderr_isatty(self) -> bool:
+        return _isatty(self.stderr)
+
+    @property
+    def stdin_isatty(self) -> bool:
+        return _isatty(self.stdin)
+
+    @property
+    def color_out(self) -> bool:
+        return colour_wanted(self.stdout_isatty, self.no_color, self.environ)
+
+    @property
+    def color_err(self) -> bool:
+        return colour_wanted(self.stderr_isatty, self.no_color, self.environ)
+
+    @property
+    def width(self) -> int:
+        return shutil.get_terminal_size((100, 24)).columns
+
+    # -- messages (stderr) ---------------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        print(message, file=self.stderr, flush=True)
+
+    def log(self, line: str) -> None:
+        """A --verbose line. Callers never pass the token; the client redacts headers."""
+        if self.verbose:
+            print(line, file=self.stderr, flush=True)
+
+    # -- API -----------------------------------------------------------------------------------
+
+    def _start_sandbox(self) -> None:
+        from .sandbox import SANDBOX_TOKEN, run_in_background
+
+        server = run_in_background()
+        self._sandbox_server = server
+        self.settings.api_url = server.url
+        self.settings.api_url_source = "--sandbox"
+        from .auth import Token
+
+        self._token = Token(SANDBOX_TOKEN, "sandbox")
+        self.log(f"* sandbox API at {server.url} (state in {server.store.path})")
+
+    def token(self):
+        if self.sandbox and self._sandbox_server is None:
+            self._start_sandbox()
+        if self._token is None:
+            from .auth import require_token
+
+            self._token = require_token(self.settings.api_url, self.settings.profile, self.environ)
+        return self._token
+
+    def client(self, max_connections: int = 20) -> "BirdClient":
+        if self._client is None:
+            token = self.token()
+            from .client import BirdClient
+
+            self._client = BirdClient(
+                self.settings.api_url,
+                token.value,
+                timeout=self.settings.timeout,
+                log=self.log if self.verbose else None,
+                max_connections=max_connections,
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._sandbox_server is not None:
+            self._sandbox_server.stop()
+            self._sandbox_server = None

@@ -1,0 +1,171 @@
+"""What the membership commands do, apart from parsing and printing: resolve ORG references,
+accept and leave, and report one outcome per organization. No printing here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from .errors import CliError, ConflictError, ExitCode, NotFoundError, UsageError
+from .models import Membership
+
+if TYPE_CHECKING:
+    from .client import BirdClient
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def looks_like_id(ref: str) -> bool:
+    return bool(_UUID.match(ref))
+
+
+@dataclass
+class Resolution:
+    ref: str
+    org_id: str | None = None
+    membership: Membership | None = None  # known when the list endpoint was read
+    error: CliError | None = None
+
+
+def _candidates(matches: list[Membership]) -> str:
+    from .output import escape_control
+
+    return ", ".join(f"{escape_control(m.slug or '-')} ({m.org_id})" for m in matches)
+
+
+def resolve(client: "BirdClient", refs: Iterable[str], memberships: list[Membership] | None = None) -> list[Resolution]:
+    """Turn what the user typed (id, slug or exact name) into organization ids.
+
+    UUIDs go straight to the API; anything else is looked up in one pass over the list endpoint.
+    A ref that matches nothing or several memberships gets an error instead of an id.
+    """
+    refs = list(refs)
+    if memberships is None and all(looks_like_id(r) for r in refs):
+        return [Resolution(r, org_id=r) for r in refs]
+    if memberships is None:
+        memberships = [m for page in client.iter_pages() for m in page]
+    by_id = {m.org_id: m for m in memberships}
+    by_slug: dict[str, list[Membership]] = {}
+    by_name: dict[str, list[Membership]] = {}
+    for m in memberships:
+        if m.slug:
+            by_slug.setdefault(m.slug.lower(), []).append(m)
+        if m.name:
+            by_name.setdefault(m.name, []).append(m)
+    out = []
+    for ref in refs:
+        if ref in by_id:
+            out.append(Resolution(ref, ref, by_id[ref]))
+            continue
+        if looks_like_id(ref):
+            out.append(Resolution(ref, org_id=ref))
+            continue
+        matches = by_slug.get(ref.lower()) or by_name.get(ref) or []
+        if len(matches) == 1:
+            out.append(Resolution(ref, matches[0].org_id, matches[0]))
+        elif matches:
+            out.append(Resolution(ref, error=UsageError(
+                f"{ref!r} matches {len(matches)} organizations: {_candidates(matches)}",
+                "name one by its slug or id",
+            )))
+        else:
+            out.append(Resolution(ref, error=NotFoundError(
+                f"no membership or invitation matches {ref!r} (by id, slug or exact name)",
+                "run `memberships list` to see your organizations",
+            )))
+    return out
+
+
+@dataclass
+class Outcome:
+    """What happened to one organization in accept/leave. `result` is one of RESULTS."""
+
+    ref: str
+    result: str
+    org_id: str | None = None
+    membership: Membership | None = None
+    error: CliError | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.error.exit_code if self.error is not None else ExitCode.OK
+
+    def to_json(self) -> dict:
+        return {
+            "organization": self.ref,
+            "organizationId": self.org_id,
+            "result": self.result,
+            "membership": self.membership.raw if self.membership is not None else None,
+            "error": None if self.error is None else {
+                "message": self.error.message,
+                "exitCode": int(self.error.exit_code),
+                "code": getattr(self.error, "code", None),
+                "status": getattr(self.error, "status", None),
+            },
+        }
+
+
+RESULTS = ("accepted", "already-active", "left", "would-accept", "would-leave", "not-found", "failed")
+
+
+def _failed(res: Resolution, error: CliError, membership: Membership | None = None) -> Outcome:
+    result = "not-found" if error.exit_code == ExitCode.NOT_FOUND else "failed"
+    return Outcome(res.ref, result, res.org_id, membership or res.membership, error)
+
+
+def accept_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> Outcome:
+    """Accept one invitation; an already active membership is success, so re-runs are safe."""
+    if res.error is not None:
+        return _failed(res, res.error)
+    assert res.org_id is not None
+    if res.membership is not None and res.membership.is_active:
+        return Outcome(res.ref, "already-active", res.org_id, res.membership)
+    if dry_run:
+        membership = res.membership
+        if membership is None:
+            try:
+                membership = client.get_membership(res.org_id)
+            except CliError as exc:
+                return _failed(res, exc)
+            if membership.is_active:
+                return Outcome(res.ref, "already-active", res.org_id, membership)
+        return Outcome(res.ref, "would-accept", res.org_id, membership)
+    try:
+        membership = client.accept(res.org_id)
+        if membership is None:  # a 2xx without a body: read the result back
+            membership = client.get_membership(res.org_id)
+        return Outcome(res.ref, "accepted", res.org_id, membership)
+    except ConflictError as conflict:
+        # 409: nothing to accept. Already active (someone accepted it, or a re-run) is success.
+        try:
+            membership = client.get_membership(res.org_id)
+        except CliError as exc:
+            return _failed(res, exc)
+        if membership.is_active:
+            return Outcome(res.ref, "already-active", res.org_id, membership)
+        return _failed(res, CliError(
+            f"cannot accept {membership.label}: membership status is {membership.status or 'unknown'!r} "
+            f"({conflict.message})",
+        ), membership)
+    except CliError as exc:
+        return _failed(res, exc)
+
+
+def leave_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> Outcome:
+    if res.error is not None:
+        return _failed(res, res.error)
+    assert res.org_id is not None
+    if dry_run:
+        membership = res.membership
+        if membership is None:
+            try:
+                membership = client.get_membership(res.org_id)
+            except CliError as exc:
+                return _failed(res, exc)
+        return Outcome(res.ref, "would-leave", res.org_id, membership)
+    try:
+        client.leave(res.org_id)
+    except CliError as exc:
+        return _failed(res, exc)
+    return Outcome(res.ref, "left", res.org_id, res.membership)
