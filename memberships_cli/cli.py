@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="memberships", standalone_mode=False)
+        if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself
+            print("\nInterrupted.", file=sys.stderr)
     except click_exceptions.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "memberships"
         print(_error_line(exc.format_message(), f"see `{where} --help`", _stderr_color()), file=sys.stderr)

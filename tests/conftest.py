@@ -1,0 +1,1 @@
+from harness import cli, home, sandbox  # noqa: F401  (pytest fixtures)
