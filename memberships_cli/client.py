@@ -44,6 +44,30 @@ class RetryPolicy:
     max_wait: float = 30.0  # a single wait, Retry-After included
     max_total: float = 60.0  # all waits of one request together
 
+    @classmethod
+    def from_env(cls, environ) -> "RetryPolicy":
+        """MEMBERSHIPS_RETRIES (retries after the first try), MEMBERSHIPS_RETRY_MAX_WAIT and
+        MEMBERSHIPS_RETRY_MAX_TOTAL (seconds)."""
+        from .errors import UsageError
+
+        def number(name: str, default: float, low: float, high: float) -> float:
+            raw = environ.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                value = float("nan")
+            if not low <= value <= high:
+                raise UsageError(f"invalid {name}={raw!r}: expected a number from {low:g} to {high:g}")
+            return value
+
+        return cls(
+            attempts=1 + int(number("MEMBERSHIPS_RETRIES", cls.attempts - 1, 0, 10)),
+            max_wait=number("MEMBERSHIPS_RETRY_MAX_WAIT", cls.max_wait, 0, 3600),
+            max_total=number("MEMBERSHIPS_RETRY_MAX_TOTAL", cls.max_total, 0, 86400),
+        )
+
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""

@@ -56,6 +56,12 @@ class NetworkError(CliError):
     exit_code = ExitCode.NETWORK
 
 
+class Interrupted(CliError):
+    """Ctrl-C: for the items of a bulk run that were never sent."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class ApiError(CliError):
     """The API answered with an error status; `status` and `code` come from the response."""
 

@@ -106,7 +106,50 @@ class Outcome:
         }
 
 
-RESULTS = ("accepted", "already-active", "left", "would-accept", "would-leave", "not-found", "failed")
+RESULTS = ("accepted", "already-active", "left", "would-accept", "would-leave", "not-found", "failed", "not-done")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `90`, `30s`, `5m`, `1m30s`, `1h`, `500ms` (Go-style; a bare number is seconds).
+
+    Written by hand: the grammar is one regex, and a parsing library would cost start-up time.
+    """
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise UsageError(f"invalid duration {text!r}", "use e.g. 30s, 5m, 1m30s or a number of seconds")
+    return total
+
+
+def pending_invitations(memberships: Iterable[Membership], patterns: list[str]) -> list[Membership]:
+    """Invitations to accept for `accept --all`, restricted to `patterns` (globs on slug or name).
+
+    Only statuses in INVITATION_STATUSES count: an unknown status is never taken for an invitation.
+    """
+    from fnmatch import fnmatchcase
+
+    chosen = []
+    for m in memberships:
+        if not m.is_invitation:
+            continue
+        if patterns and not any(fnmatchcase(m.slug, p) or fnmatchcase(m.name, p) for p in patterns):
+            continue
+        chosen.append(m)
+    return chosen
+
+
+def not_done(res: Resolution, why: CliError) -> Outcome:
+    return Outcome(res.ref, "not-done", res.org_id, res.membership, why)
 
 
 def _failed(res: Resolution, error: CliError, membership: Membership | None = None) -> Outcome:

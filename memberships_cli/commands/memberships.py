@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..errors import CliError, ExitCode, UsageError, most_severe
+from ..errors import CliError, ExitCode, NotFoundError, UsageError, most_severe
 from ._common import FieldsOption, FormatOption, JsonOption, choose_format
 
 STATUS_HELP = (
@@ -100,6 +100,8 @@ _MESSAGES = {
     "left": "✓ Left {label}",
     "would-leave": "Would leave {label} (dry run)",
 }
+# Past this many organizations, stderr gets failures and a summary instead of a line for each.
+_QUIET_OVER = 10
 
 
 def _label(outcome) -> str:
@@ -110,28 +112,38 @@ def _label(outcome) -> str:
     return escape_control(outcome.ref)
 
 
+def _say_outcomes(app, outcomes) -> None:
+    from collections import Counter
+
+    from ..output import escape_control, paint
+
+    many = len(outcomes) > _QUIET_OVER
+    for outcome in outcomes:
+        if outcome.error is None:
+            if not many:
+                app.say(_MESSAGES[outcome.result].format(label=_label(outcome)))
+        else:
+            mark = paint("✗", "red", app.color_err)
+            app.say(f"{mark} {escape_control(outcome.ref)}: {escape_control(outcome.error.message)}")
+    if len(outcomes) > 1:
+        counts = Counter(o.result for o in outcomes)
+        app.say("Summary: " + ", ".join(f"{n} {result}" for result, n in counts.items()) + ".")
+
+
 def report(app, outcomes, fmt: str, verb: str) -> ExitCode:
     """Print one line per organization (stderr for people, stdout data for scripts) and return the
     run's exit code: the most severe of its outcomes."""
     import json
 
-    from ..output import escape_control, paint, render_table
+    from ..output import escape_control, render_table
 
-    for outcome in outcomes:
-        if outcome.error is None:
-            app.say(_MESSAGES[outcome.result].format(label=_label(outcome)))
-        else:
-            mark = paint("✗", "red", app.color_err)
-            app.say(f"{mark} {escape_control(outcome.ref)}: {escape_control(outcome.error.message)}")
+    _say_outcomes(app, outcomes)
     if fmt == "json":
         app.stdout.write(json.dumps([o.to_json() for o in outcomes], ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
         app.stdout.write("".join(json.dumps(o.to_json(), ensure_ascii=False) + "\n" for o in outcomes))
     elif fmt in ("plain", "csv"):
-        rows = [
-            [o.ref, o.org_id or "", o.result, o.error.message if o.error else ""]
-            for o in outcomes
-        ]
+        rows = [[o.ref, o.org_id or "", o.result, o.error.message if o.error else ""] for o in outcomes]
         if fmt == "plain":
             app.stdout.write("".join("\t".join(escape_control(c) for c in row) + "\n" for row in rows))
         else:
@@ -164,47 +176,179 @@ def report(app, outcomes, fmt: str, verb: str) -> ExitCode:
     return code
 
 
-def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool):
+def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str):
     """Run `func` over every resolution on a thread pool sharing the one HTTP client; keep order.
 
     Threads over one sync httpx client measured 1.27x the ideal time at 8 workers; httpx's async
-    client was 3-12x slower here (CPU-bound), so threads it is.
+    client was 3-12x slower here (CPU-bound), so threads it is. Ctrl-C cancels what has not
+    started, lets what is in flight finish, and reports both: (outcomes, interrupted).
     """
-    client = app.client(max_connections=max(concurrency, 1))
-    if len(resolutions) == 1 or concurrency == 1:
-        return [func(client, r, dry_run) for r in resolutions]
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(lambda r: func(client, r, dry_run), resolutions))
+    from ..errors import Interrupted
+    from ..operations import not_done
+
+    client = app.client(max_connections=max(concurrency, 1))
+    outcomes: list = [None] * len(resolutions)
+    progress = _progress(app, len(resolutions), verb)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(resolutions))))
+    futures = {}
+    interrupted = False
+    try:
+        for index, res in enumerate(resolutions):
+            futures[pool.submit(func, client, res, dry_run)] = index
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
+            for future in done:
+                outcomes[futures[future]] = future.result()
+                if progress is not None:
+                    progress.advance()
+    except KeyboardInterrupt:
+        interrupted = True
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, index in futures.items():
+            if future.done() and not future.cancelled() and outcomes[index] is None:
+                outcomes[index] = future.result()
+    finally:
+        pool.shutdown(wait=True)
+        if progress is not None:
+            progress.close()
+    why = Interrupted("interrupted before it was sent")
+    return [o if o is not None else not_done(resolutions[i], why) for i, o in enumerate(outcomes)], interrupted
+
+
+class _Progress:
+    """A Rich progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, app, total: int, verb: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(file=app.stderr, no_color=not app.color_err)
+        self._progress = Progress(
+            TextColumn(f"{verb.capitalize()}ing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self._task = self._progress.add_task(verb, total=total)
+        self._progress.start()
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _progress(app, total: int, verb: str):
+    if total < 2 or not app.stderr_isatty:
+        return None
+    return _Progress(app, total, verb)
+
+
+def _finish(app, outcomes, interrupted: bool, fmt: str, verb: str) -> None:
+    code = report(app, outcomes, fmt, verb)
+    if interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    raise typer.Exit(int(code))
+
+
+def _wait_for(app, client, refs, all_mode: bool, patterns, wait_seconds: float):
+    """List until every named organization (or, with --all, at least one matching invitation)
+    is there, polling with backoff until `wait_seconds` are up. Returns the last listing."""
+    import random
+    import time
+
+    from ..operations import pending_invitations, resolve
+
+    deadline = time.monotonic() + wait_seconds
+    delay = 1.0
+    while True:
+        memberships = [m for page in client.iter_pages() for m in page]
+        if all_mode:
+            missing = [] if pending_invitations(memberships, patterns) else ["an invitation"]
+        else:
+            missing = [r.ref for r in resolve(client, refs, memberships) if isinstance(r.error, NotFoundError)]
+        left = deadline - time.monotonic()
+        if not missing or left <= 0:
+            return memberships
+        nap = min(delay * random.uniform(0.8, 1.2), left)
+        app.say(f"Waiting for {', '.join(missing)} to arrive ({left:.0f} s left; next look in {nap:.1f} s)…")
+        time.sleep(nap)
+        delay = min(delay * 2, 15.0)
+
+
+OrgsArgument = Annotated[
+    Optional[List[str]],
+    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Resolve and report what would be done; send no POST/DELETE.")]
 
 
 def accept(
     ctx: typer.Context,
-    orgs: Annotated[Optional[List[str]], typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and report what would be accepted; send nothing.")] = False,
+    orgs: OrgsArgument = None,
+    all_invitations: Annotated[
+        bool,
+        typer.Option("--all", help="Accept every pending invitation: memberships whose status is 'invited' or 'pending'. "
+                     "Unknown statuses are never taken for invitations."),
+    ] = False,
+    match: Annotated[
+        Optional[List[str]],
+        typer.Option("--match", metavar="GLOB", help="With --all: only organizations whose slug or name matches (repeatable), e.g. 'acme-*'.", show_default=False),
+    ] = None,
+    wait_for: Annotated[
+        Optional[str],
+        typer.Option("--wait", metavar="DURATION", help="If an invitation is not there yet, keep looking (with backoff) for up to DURATION, e.g. 30s or 5m; then exit 3.", show_default=False),
+    ] = None,
+    dry_run: DryRunOption = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Invitations accepted at once.")] = 8,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
 ) -> None:
-    """Accept pending invitations. An already active membership counts as success, so re-runs are safe."""
-    from ..operations import accept_one, resolve
+    """Accept pending invitations: one, several, or all of them.
+
+    An already active membership counts as success, so re-running after a partial failure is safe
+    and only does what is left. Exit 0 only when every requested organization ended up active.
+    """
+    from ..operations import accept_one, parse_duration, pending_invitations, resolve
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag)
-    if not orgs:
-        raise UsageError("name at least one organization to accept", "e.g. `memberships accept acme-logistics`")
+    if all_invitations and orgs:
+        raise UsageError("pass either ORG... or --all, not both")
+    if not all_invitations and not orgs:
+        raise UsageError("name at least one organization to accept, or pass --all", "e.g. `memberships accept acme-logistics`")
+    if match and not all_invitations:
+        raise UsageError("--match goes with --all", "e.g. `memberships accept --all --match 'acme-*'`")
+    wait_seconds = parse_duration(wait_for) if wait_for is not None else None
     client = app.client(max_connections=concurrency)
-    resolutions = resolve(client, orgs)
-    outcomes = _run_bulk(app, accept_one, resolutions, concurrency, dry_run)
-    raise typer.Exit(int(report(app, outcomes, chosen, "accept")))
+    memberships = None
+    if wait_seconds:
+        memberships = _wait_for(app, client, orgs or [], all_invitations, match or [], wait_seconds)
+    if all_invitations:
+        if memberships is None:
+            memberships = [m for page in client.iter_pages() for m in page]
+        invitations = pending_invitations(memberships, match or [])
+        if not invitations:
+            if wait_seconds:
+                raise NotFoundError(f"no pending invitation{' matching ' + ', '.join(match) if match else ''} arrived within {wait_for}")
+            app.say("No pending invitations" + (f" matching {', '.join(match)}." if match else "."))
+            raise typer.Exit(0)
+        from ..operations import Resolution
+
+        resolutions = [Resolution(m.slug or m.org_id, m.org_id, m) for m in invitations]
+    else:
+        resolutions = resolve(client, orgs, memberships)
+    outcomes, interrupted = _run_bulk(app, accept_one, resolutions, concurrency, dry_run, "accept")
+    _finish(app, outcomes, interrupted, chosen, "accept")
 
 
 def leave(
     ctx: typer.Context,
-    orgs: Annotated[Optional[List[str]], typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False)] = None,
+    orgs: OrgsArgument = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and report what would be left; send nothing.")] = False,
+    dry_run: DryRunOption = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Organizations left at once.")] = 8,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
@@ -225,8 +369,8 @@ def leave(
     resolutions = resolve(client, orgs)
     if not yes and not dry_run:
         _confirm_leave(app, client, resolutions)
-    outcomes = _run_bulk(app, leave_one, resolutions, concurrency, dry_run)
-    raise typer.Exit(int(report(app, outcomes, chosen, "leave")))
+    outcomes, interrupted = _run_bulk(app, leave_one, resolutions, concurrency, dry_run, "leave")
+    _finish(app, outcomes, interrupted, chosen, "leave")
 
 
 def _confirm_leave(app, client, resolutions) -> None:
