@@ -95,14 +95,36 @@ class AppContext:
         self._token = Token(SANDBOX_TOKEN, "sandbox")
         self.log(f"* sandbox API at {server.url} (state in {server.store.path})")
 
+    def token_store(self):
+        """Where this host and profile's token is stored. Never used under --sandbox."""
+        if self.sandbox:
+            raise RuntimeError("the sandbox never reads or writes the stored token")
+        from .auth import TokenStore, keyring_timeout
+        from .config import config_dir
+
+        return TokenStore(
+            self.settings.api_url,
+            self.settings.profile,
+            directory=config_dir() / "tokens",
+            timeout=keyring_timeout(self.environ),
+            warn=self.say,
+            log=self.log,
+        )
+
     def token(self):
         if self.sandbox and self._sandbox_server is None:
             self._start_sandbox()
         if self._token is None:
             from .auth import require_token
 
-            self._token = require_token(self.settings.api_url, self.settings.profile, self.environ)
+            self._token = require_token(self.environ, self.token_store())
         return self._token
+
+    def use_token(self, token) -> None:
+        """Send this token instead of looking one up: `login` checks the one it was given."""
+        if self._client is not None:
+            raise RuntimeError("the API client already has a token")
+        self._token = token
 
     def client(self, max_connections: int = 20) -> "BirdClient":
         if self._client is None:
