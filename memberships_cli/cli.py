@@ -47,16 +47,20 @@ def root(
     from .config import load_settings
     from .context import AppContext
 
-    settings = load_settings(api_url=api_url, timeout=timeout, profile=profile)
+    # `config` reads the config file itself, so that `config path` still finds a broken one.
+    settings = load_settings(
+        api_url=api_url, timeout=timeout, profile=profile, use_config_file=ctx.invoked_subcommand != "config"
+    )
     context = AppContext(settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color)
     ctx.obj = context
     ctx.call_on_close(context.close)
 
 
 def _register() -> None:
-    from .commands import memberships, sandbox
+    from .commands import config_cmd, memberships, sandbox
 
     memberships.register(app)
+    config_cmd.register(app)
     sandbox.register(app)
 
 

@@ -1,10 +1,11 @@
-"""Settings: where they come from (flag > environment > profile > default) and the paths we keep
-files in (platformdirs)."""
+"""Settings: where they come from (flag > environment > profile > default), the profiles kept in the
+config file, and the paths we keep files in (platformdirs)."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +16,10 @@ APP_NAME = "memberships-cli"
 DEFAULT_API_URL = "https://api.bird.com"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_PROFILE = "default"
+CONFIG_FILE_NAME = "config.toml"
+FORMATS = ("table", "plain", "json", "jsonl", "csv")
+# Profile names end up in file names and keyring account names: keep them boring.
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def config_dir() -> Path:
@@ -33,6 +38,10 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP_NAME))
+
+
+def config_file() -> Path:
+    return config_dir() / CONFIG_FILE_NAME
 
 
 def is_loopback(host: str) -> bool:
@@ -72,6 +81,111 @@ def parse_timeout(value: str | float, source: str) -> float:
     return seconds
 
 
+def validate_profile_name(name: str, source: str) -> str:
+    if not _PROFILE_NAME.fullmatch(name):
+        raise UsageError(
+            f"invalid profile name {name!r} from {source}",
+            "use letters, digits, '.', '_' and '-' (at most 64 characters), starting with a letter or digit",
+        )
+    return name
+
+
+# -- the config file -------------------------------------------------------------------------------
+
+
+def _validate_format(value: str) -> str:
+    if value not in FORMATS:
+        raise UsageError(f"invalid format {value!r}", f"use one of: {', '.join(FORMATS)}")
+    return value
+
+
+# The settings a profile can hold, each with the function that checks (and normalises) a value.
+PROFILE_KEYS = {
+    "api_url": validate_api_url,
+    "format": _validate_format,
+}
+
+
+def validate_setting(key: str, value: object, where: str | None = None, hint: str | None = None) -> str:
+    """Check one profile setting; UsageError naming `where` (e.g. the file) if wrong. `hint`
+    replaces the checker's own hint, which speaks of flags and environment variables."""
+    place = f" in {where}" if where else ""
+    if key not in PROFILE_KEYS:
+        raise UsageError(f"unknown setting {key!r}{place}", f"settings are: {', '.join(PROFILE_KEYS)}")
+    if not isinstance(value, str):
+        raise UsageError(f"setting {key!r}{place} must be a string, not {type(value).__name__}", hint)
+    try:
+        return PROFILE_KEYS[key](value)
+    except UsageError as exc:
+        suffix = f" (setting {key!r}{place})" if where else ""
+        raise UsageError(exc.message + suffix, hint or exc.hint) from None
+
+
+def read_config(path: Path) -> dict[str, dict[str, str]]:
+    """The profiles of the config file, {name: {key: value}}; {} when there is no file.
+
+    Anything we do not understand is an error naming the file: a typo silently ignored would send
+    requests, and the token, somewhere the person did not mean.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise UsageError(f"cannot read the config file {path}: {exc.strerror or exc}") from None
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    fix = f"fix or remove {path} (`memberships config path` shows where it is)"
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"config file {path} is not UTF-8 text", fix) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}", fix) from None
+    unknown = sorted(set(data) - {"profiles"})
+    if unknown:
+        raise UsageError(f"unknown key {unknown[0]!r} in config file {path}", "it may only hold [profiles.NAME] tables")
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise UsageError(f"'profiles' in config file {path} must be a table of [profiles.NAME] tables", fix)
+    result: dict[str, dict[str, str]] = {}
+    for name, table in profiles.items():
+        where = f"[profiles.{name}] of {path}"
+        validate_profile_name(name, str(path))
+        if not isinstance(table, dict):
+            raise UsageError(f"profile {name!r} in config file {path} must be a table", fix)
+        result[name] = {key: validate_setting(key, value, where, fix) for key, value in table.items()}
+    return result
+
+
+def write_config(path: Path, profiles: dict[str, dict[str, str]]) -> None:
+    """Replace the config file atomically: a crash leaves the old file or the new one, never half."""
+    import tomli_w
+
+    text = "# memberships CLI settings; `memberships config --help` edits them.\n"
+    kept = {name: table for name, table in sorted(profiles.items()) if table}
+    if kept:
+        text += tomli_w.dumps({"profiles": kept})
+    import tempfile
+
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"cannot write the config file {path}: {exc.strerror or exc}") from None
+
+
+# -- settings of one run ---------------------------------------------------------------------------
+
+
 @dataclass
 class Settings:
     api_url: str = DEFAULT_API_URL
@@ -79,6 +193,7 @@ class Settings:
     profile: str = DEFAULT_PROFILE
     default_format: str | None = None
     api_url_source: str = "default"
+    profile_source: str = "default"
 
 
 def load_settings(
@@ -87,14 +202,25 @@ def load_settings(
     timeout: float | None = None,
     profile: str | None = None,
     environ: dict | None = None,
+    use_config_file: bool = True,
 ) -> Settings:
+    """Settings for this run. `use_config_file=False` skips the profile file, so that `config`
+    commands still work (and can repair it) when it is broken."""
     env = os.environ if environ is None else environ
     settings = Settings()
-    settings.profile = profile or env.get("MEMBERSHIPS_PROFILE") or DEFAULT_PROFILE
+    if profile:
+        settings.profile, settings.profile_source = validate_profile_name(profile, "--profile"), "--profile"
+    elif env.get("MEMBERSHIPS_PROFILE"):
+        settings.profile = validate_profile_name(env["MEMBERSHIPS_PROFILE"], "MEMBERSHIPS_PROFILE")
+        settings.profile_source = "MEMBERSHIPS_PROFILE"
+    stored = read_config(config_file()).get(settings.profile, {}) if use_config_file else {}
     if api_url:
         settings.api_url, settings.api_url_source = api_url, "--api-url"
     elif env.get("MEMBERSHIPS_API_URL"):
         settings.api_url, settings.api_url_source = env["MEMBERSHIPS_API_URL"], "MEMBERSHIPS_API_URL"
+    elif "api_url" in stored:
+        settings.api_url, settings.api_url_source = stored["api_url"], f"profile {settings.profile}"
+    settings.default_format = stored.get("format")
     if timeout is not None:
         settings.timeout = parse_timeout(timeout, "--timeout")
     elif env.get("MEMBERSHIPS_TIMEOUT"):

@@ -1,0 +1,149 @@
+"""`memberships config`: see and change a profile's settings without editing the file by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..config import DEFAULT_API_URL, PROFILE_KEYS
+
+config_app = typer.Typer(
+    name="config",
+    help="See and change profile settings (api_url, format) in the config file. "
+    "Select the profile with the global --profile NAME or MEMBERSHIPS_PROFILE.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+KEYS_HELP = f"One of: {', '.join(PROFILE_KEYS)}."
+_DEFAULTS = {
+    "api_url": DEFAULT_API_URL,
+    "format": "table on a terminal, plain when piped",
+}
+
+_EXAMPLES = {
+    "api_url": "e.g. `memberships config set api_url https://api.bird.com`",
+    "format": "use one of: table, plain, json, jsonl, csv",
+}
+
+
+def _check_key(key: str) -> str:
+    from ..errors import UsageError
+
+    if key not in PROFILE_KEYS:
+        raise UsageError(f"unknown setting {key!r}", f"settings are: {', '.join(PROFILE_KEYS)}")
+    return key
+
+
+def _override_note(app, key: str) -> None:
+    """The config file is the last word only when no flag or environment variable speaks first."""
+    source = app.settings.api_url_source
+    if key == "api_url" and source in ("--api-url", "MEMBERSHIPS_API_URL"):
+        app.say(f"note: {source} overrides api_url of the profile in this shell.")
+
+
+@config_app.command("path")
+def path_cmd(ctx: typer.Context) -> None:
+    """Print where the config file is (it may not exist yet)."""
+    from ..config import config_file
+
+    print(config_file(), file=ctx.obj.stdout)
+
+
+@config_app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    all_profiles: Annotated[bool, typer.Option("--all", help="Every profile, as PROFILE.KEY=VALUE.")] = False,
+    json_flag: Annotated[bool, typer.Option("--json", help="A JSON object: {KEY: VALUE}, or {PROFILE: {KEY: VALUE}} with --all.")] = False,
+) -> None:
+    """Print the settings stored for the profile, as KEY=VALUE lines."""
+    import json
+
+    from ..config import config_file, read_config
+
+    app = ctx.obj
+    path = config_file()
+    profiles = read_config(path)
+    if all_profiles:
+        if json_flag:
+            app.stdout.write(json.dumps(profiles, ensure_ascii=False, indent=2) + "\n")
+        else:
+            for name, table in sorted(profiles.items()):
+                for key, value in table.items():
+                    app.stdout.write(f"{name}.{key}={value}\n")
+        if not profiles:
+            app.say(f"No profiles stored in {path}.")
+        return
+    table = profiles.get(app.settings.profile, {})
+    if json_flag:
+        app.stdout.write(json.dumps(table, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for key, value in table.items():
+            app.stdout.write(f"{key}={value}\n")
+    if not table:
+        app.say(f"No settings stored for profile {app.settings.profile} in {path}: defaults apply.")
+    _override_note(app, "api_url")
+
+
+@config_app.command("get")
+def get_cmd(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
+) -> None:
+    """Print one stored setting of the profile (nothing, exit 0, when it is not set)."""
+    from ..config import config_file, read_config
+
+    app = ctx.obj
+    _check_key(key)
+    value = read_config(config_file()).get(app.settings.profile, {}).get(key)
+    if value is None:
+        app.say(f"{key} is not set for profile {app.settings.profile}; the default is {_DEFAULTS[key]}.")
+    else:
+        app.stdout.write(value + "\n")
+    _override_note(app, key)
+
+
+@config_app.command("set")
+def set_cmd(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="api_url: https://HOST[/PATH]; format: table, plain, json, jsonl or csv.")],
+) -> None:
+    """Store a setting for the profile (the profile is created if it is new)."""
+    from ..config import config_file, read_config, validate_setting, write_config
+
+    app = ctx.obj
+    _check_key(key)
+    value = validate_setting(key, value, hint=_EXAMPLES[key])
+    path = config_file()
+    profiles = read_config(path)
+    profiles.setdefault(app.settings.profile, {})[key] = value
+    write_config(path, profiles)
+    app.say(f"Set {key}={value} for profile {app.settings.profile} in {path}.")
+    _override_note(app, key)
+
+
+@config_app.command("unset")
+def unset_cmd(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
+) -> None:
+    """Remove a setting from the profile, so the default applies again."""
+    from ..config import config_file, read_config, write_config
+
+    app = ctx.obj
+    _check_key(key)
+    path = config_file()
+    profiles = read_config(path)
+    table = profiles.get(app.settings.profile, {})
+    if key not in table:
+        app.say(f"{key} is not set for profile {app.settings.profile}: nothing to unset.")
+        return
+    del table[key]
+    write_config(path, profiles)
+    app.say(f"Unset {key} for profile {app.settings.profile} in {path}; the default is {_DEFAULTS[key]}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app)
