@@ -57,9 +57,10 @@ def root(
 
 
 def _register() -> None:
-    from .commands import config_cmd, memberships, sandbox
+    from .commands import config_cmd, memberships, sandbox, session
 
     memberships.register(app)
+    session.register(app)
     config_cmd.register(app)
     sandbox.register(app)
 
