@@ -57,12 +57,13 @@ def root(
 
 
 def _register() -> None:
-    from .commands import config_cmd, memberships, sandbox, session
+    from .commands import completion, config_cmd, memberships, sandbox, session
 
     memberships.register(app)
     session.register(app)
     config_cmd.register(app)
     sandbox.register(app)
+    completion.register(app)
 
 
 _register()

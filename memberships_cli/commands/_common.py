@@ -1,4 +1,5 @@
-"""Options shared by the commands that print data, and the choice of output format."""
+"""Options shared by the commands that print data, the choice of output format, and the shell
+completion of ORG arguments."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ FormatOption = Annotated[
         "--format",
         "-F",
         metavar="FORMAT",
-        help="Output format: table, plain, json, jsonl or csv. Default: table on a terminal, plain when piped.",
+        help="Output format: table, plain, json, jsonl or csv. Default: the profile's format if set, else "
+        "table on a terminal and plain when piped.",
         show_default=False,
     ),
 ]
@@ -45,3 +47,12 @@ def choose_format(app, fmt: str | None, json_flag: bool) -> str:
     if app.settings.default_format:
         return app.settings.default_format
     return "table" if app.stdout_isatty else "plain"
+
+
+def complete_org(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for ORG arguments: slugs from the cache that `list` fills, never the network
+    (a Tab that waits on an API would hang the shell). Organizations already on the line are left out."""
+    from ..completion_cache import cached_slugs
+
+    typed = ctx.params.get("orgs") or ()
+    return [slug for slug in cached_slugs() if slug.startswith(incomplete) and slug not in typed]

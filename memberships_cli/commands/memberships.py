@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import CliError, ExitCode, NotFoundError, UsageError, most_severe
-from ._common import FieldsOption, FormatOption, JsonOption, choose_format
+from ._common import FieldsOption, FormatOption, JsonOption, choose_format, complete_org
 
 STATUS_HELP = (
     "Only memberships in this status, e.g. active, invited or banned (any value the API uses is passed on)."
@@ -31,6 +31,7 @@ def list_memberships(
     fields: FieldsOption = None,
 ) -> None:
     """List your memberships and pending invitations (every page)."""
+    from .. import completion_cache
     from ..output import list_writer, parse_fields
 
     app = _app(ctx)
@@ -40,7 +41,8 @@ def list_memberships(
     writer = list_writer(chosen, app.stdout, field_paths, width=app.width, color=app.color_out, fields_given=fields is not None)
     completed = False
     try:
-        for page in client.iter_pages(status=status, reverse=reverse, limit=limit):
+        pages = client.iter_pages(status=status, reverse=reverse, limit=limit)
+        for page in completion_cache.remember(pages, unfiltered=status is None and limit is None):
             writer.write_page(page)
         completed = True
     finally:
@@ -63,7 +65,7 @@ def _resolve_one(app, org: str):
 
 def show(
     ctx: typer.Context,
-    org: Annotated[str, typer.Argument(metavar="ORG", help="Organization id, slug or exact name.")],
+    org: Annotated[str, typer.Argument(metavar="ORG", help="Organization id, slug or exact name.", autocompletion=complete_org)],
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
     fields: FieldsOption = None,
@@ -280,7 +282,7 @@ def _wait_for(app, client, refs, all_mode: bool, patterns, wait_seconds: float):
 
 OrgsArgument = Annotated[
     Optional[List[str]],
-    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False),
+    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_org),
 ]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Resolve and report what would be done; send no POST/DELETE.")]
 

@@ -1,0 +1,1 @@
+complete --command memberships --no-files --arguments "(env _MEMBERSHIPS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) memberships)" --condition "env _MEMBERSHIPS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) memberships"
