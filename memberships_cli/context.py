@@ -129,12 +129,13 @@ class AppContext:
     def client(self, max_connections: int = 20) -> "BirdClient":
         if self._client is None:
             token = self.token()
-            from .client import BirdClient
+            from .client import BirdClient, RetryPolicy
 
             self._client = BirdClient(
                 self.settings.api_url,
                 token.value,
                 timeout=self.settings.timeout,
+                retry=RetryPolicy.from_env(self.environ),
                 log=self.log if self.verbose else None,
                 max_connections=max_connections,
             )
