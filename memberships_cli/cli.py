@@ -75,6 +75,7 @@ def _error_line(message: str, hint: str | None, color: bool) -> str:
     prefix = "\x1b[31merror:\x1b[0m" if color else "error:"
     line = f"{prefix} {escape_control(message)}"
     if hint:
+        line = line.rstrip(".")
         line += f"; {escape_control(hint)}"
     return line
 
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         code = command.main(args=argv, prog_name="memberships", standalone_mode=False)
         if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself
             print("\nInterrupted.", file=sys.stderr)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        # `memberships` or `memberships sandbox` alone: the help, on stdout, as a success (like gh).
+        print(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        code = ExitCode.OK
     except click_exceptions.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "memberships"
         print(_error_line(exc.format_message(), f"see `{where} --help`", _stderr_color()), file=sys.stderr)
@@ -110,22 +115,23 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(_error_line(exc.message, exc.hint, _stderr_color()), file=sys.stderr)
         code = exc.exit_code
-    except (KeyboardInterrupt, click_exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C at a prompt (typer._click has no Abort)
         print("\nInterrupted.", file=sys.stderr)
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`memberships list | head`): not an error of ours.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = ExitCode.OK
+        code = _reader_gone()
+    except SystemExit as exc:
+        # typer answers a broken pipe with sys.exit(1) even outside standalone mode.
+        if not isinstance(exc.__context__, BrokenPipeError):
+            raise
+        code = _reader_gone()
     except Exception as exc:  # the last line of defence: one line, no locals, no traceback
         print(
             _error_line(f"unexpected error: {exc.__class__.__name__}: {exc}", "re-run with --verbose and report it", _stderr_color()),
             file=sys.stderr,
         )
-        if "--verbose" in sys.argv or "-v" in sys.argv:
+        args = sys.argv[1:] if argv is None else argv
+        if "--verbose" in args or "-v" in args:
             import traceback
 
             traceback.print_exc()
@@ -136,7 +142,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_gone()
+    except SystemExit as exc:
+        # typer answers a broken pipe with sys.exit(1) even outside standalone mode.
+        if not isinstance(exc.__context__, BrokenPipeError):
+            raise
+        code = _reader_gone()
+    sys.exit(code)
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (`memberships list | head`): not an error of ours. Point
+    stdout at /dev/null so the interpreter's final flush does not complain either."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -358,3 +358,23 @@ def test_version_and_help_document_exit_codes(cli):
     assert r.code == 0
     for code in ("0", "1", "2", "3", "4", "5", "130"):
         assert f"\n    {code} " in r.stdout
+
+
+@pytest.mark.parametrize("args", [["list", "--json"], ["list", "--format", "jsonl"], ["list"]])
+def test_a_reader_that_goes_away_is_not_an_error(home, sandbox, args):
+    sandbox.store.add_generated(300, "invited")  # more than a pipe buffer holds
+    env = base_env(home) | {"MEMBERSHIPS_API_URL": sandbox.url, "MEMBERSHIPS_TOKEN": SANDBOX_TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "memberships_cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
+
+
+@pytest.mark.parametrize("args", [[], ["sandbox"]])
+def test_a_group_alone_prints_its_help(cli, args):
+    r = cli(*args)
+    assert r.code == 0
+    assert r.stdout.startswith("Usage: memberships")
+    assert r.stderr == ""
