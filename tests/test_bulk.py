@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -82,8 +83,18 @@ def test_nothing_to_accept_is_success(cli, sandbox):
 
 
 def _late_invitation(sandbox, delay: float) -> str:
+    """An invitation that arrives `delay` seconds after the CLI first looked (not after a fixed
+    time, which a busy machine could outrun)."""
     (late,) = seed.generated(1, "invited", start=90000)
-    threading.Timer(delay, sandbox.store.add, args=(late,)).start()
+
+    def arrive() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(q["path"] == "/me/memberships" for q in sandbox.requests):
+            time.sleep(0.05)
+        time.sleep(delay)
+        sandbox.store.add(late)
+
+    threading.Thread(target=arrive, daemon=True).start()
     return late["organization"]["slug"]
 
 
