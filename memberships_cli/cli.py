@@ -44,13 +44,18 @@ def root(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour [env: NO_COLOR].")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
-    from .config import load_settings
+    from .config import Settings, load_settings
     from .context import AppContext
 
-    # `config` reads the config file itself, so that `config path` still finds a broken one.
-    settings = load_settings(
-        api_url=api_url, timeout=timeout, profile=profile, use_config_file=ctx.invoked_subcommand != "config"
-    )
+    if ctx.invoked_subcommand in ("completion", "sandbox"):
+        # They never talk to the API: a broken config file or API URL must not break them (a
+        # failing `eval "$(memberships completion bash)"` would greet every new shell).
+        settings = Settings()
+    else:
+        # `config` reads the config file itself, so that `config path` still finds a broken one.
+        settings = load_settings(
+            api_url=api_url, timeout=timeout, profile=profile, use_config_file=ctx.invoked_subcommand != "config"
+        )
     context = AppContext(settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color)
     ctx.obj = context
     ctx.call_on_close(context.close)

@@ -378,3 +378,10 @@ def test_a_group_alone_prints_its_help(cli, args):
     assert r.code == 0
     assert r.stdout.startswith("Usage: memberships")
     assert r.stderr == ""
+
+
+@pytest.mark.parametrize("args", [["completion", "bash"], ["sandbox", "reset"]])
+def test_offline_commands_ignore_a_broken_api_url(cli, args):
+    r = cli(*args, api_url="ftp://nowhere")
+    assert r.code == 0, r
+    assert cli("list", api_url="ftp://nowhere").code == 2  # the control: the URL is really bad
