@@ -401,20 +401,62 @@ class CsvWriter(ListWriter):
 
     def __init__(self, out: TextIO, fields: tuple[str, ...], *, escape: bool = False) -> None:
         super().__init__(out, fields)
-        self._csv = csv.writer(out, lineterminator="\n")
-        # With "\n" line ends, the csv module quotes a cell holding "\n" but not one holding a lone
-        # "\r", which every reader takes for a line end: rows with one are written fully quoted.
-        self._csv_quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self._csv.writerow(fields)
-        self._cell = (lambda text: csv_safe(escape_control(text))) if escape else csv_safe
+        self._write_row = csv_rows(out, fields, escape=escape)
 
     def write_page(self, memberships: list[Membership]) -> None:
-        cell = self._cell
         for m in memberships:
-            row = [cell(FIELDS[f].plain(lookup(m.raw, f))) for f in self.fields]
-            (self._csv_quoted if any("\r" in c for c in row) else self._csv).writerow(row)
+            self._write_row([FIELDS[f].plain(lookup(m.raw, f)) for f in self.fields])
         self.out.flush()
         self.count += len(memberships)
+
+
+def csv_rows(out: TextIO, header, *, escape: bool = False) -> Callable[[list[str]], None]:
+    """Write the header; return a function that writes one row of cells.
+
+    Cells are exact but for a defused formula start; `escape` (a person at a terminal) escapes
+    control characters too. With "\n" line ends the csv module quotes a cell holding "\n" but not
+    one holding a lone "\r", which every reader takes for a line end: such rows are fully quoted.
+    """
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    plain.writerow(header)
+    cell = (lambda text: csv_safe(escape_control(text))) if escape else csv_safe
+
+    def write(row: list[str]) -> None:
+        cells = [cell(c) for c in row]
+        (quoted if any("\r" in c for c in cells) else plain).writerow(cells)
+
+    return write
+
+
+# -- bulk results (accept / leave) -------------------------------------------------------------
+
+RESULT_COLUMNS = ("organization", "organizationId", "result", "error")
+
+
+def write_outcomes(fmt: str, out: TextIO, outcomes, *, width: int | None, color: bool, escape_csv: bool) -> None:
+    """One row per organization of an accept/leave run, in the chosen format. For `table`, a
+    single organization needs no table: the message on stderr says it all."""
+    if fmt in ("json", "jsonl"):
+        objs = [o.to_json() for o in outcomes]
+        if fmt == "json":
+            out.write(json.dumps(objs, ensure_ascii=False, indent=2) + "\n")
+        else:
+            out.write("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objs))
+        return
+    rows = [[o.ref, o.org_id or "", o.result, o.error.message if o.error else ""] for o in outcomes]
+    if fmt == "plain":
+        out.write("".join("\t".join(escape_control(c) for c in row) + "\n" for row in rows))
+    elif fmt == "csv":
+        write_row = csv_rows(out, RESULT_COLUMNS, escape=escape_csv)
+        for row in rows:
+            write_row(row)
+    elif len(outcomes) > 1:
+        labels = [o.membership.label if o.membership is not None else o.ref for o in outcomes]
+        cells = [[escape_control(label), escape_control(row[1] or "-"), row[2], escape_control(row[3])]
+                 for label, row in zip(labels, rows)]
+        styles = [[None, None, "green" if o.error is None else "red", None] for o in outcomes]
+        out.write("\n".join(render_table(["ORGANIZATION", "ID", "RESULT", "DETAIL"], cells, width=width, color=color, styles=styles)) + "\n")
 
 
 class TableWriter(ListWriter):
