@@ -7,7 +7,7 @@ lines go to the `log` callable the caller passes in.
 
 from __future__ import annotations
 
-import json
+import math
 import random
 import threading
 import time
@@ -74,7 +74,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -92,6 +92,37 @@ def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> floa
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: would be printed back as Infinity, which is not JSON
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def _parse_json(response: httpx.Response):
+    """The body as JSON; ValueError for anything that is not strict JSON we can print back.
+
+    RecursionError is a hostile body nested too deep to parse: as unusable as any other.
+    """
+    try:
+        return response.json(parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL as it may be shown: any user:password@ replaced."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return scheme + sep + authority + slash + path
+
+
 def _describe(response: httpx.Response) -> str:
     return f"{response.status_code} {response.reason_phrase}".strip()
 
@@ -99,8 +130,8 @@ def _describe(response: httpx.Response) -> str:
 def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     """(code, message) from an API error body, tolerating anything that is not one."""
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = _parse_json(response)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError included
         return None, None
     if not isinstance(body, dict):
         return None, None
@@ -129,12 +160,17 @@ class BirdClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._log = log
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
+        # Kept only to scrub it from whatever the server sends back into messages and log lines.
+        self._token = token
+        self._shown_url = _without_userinfo(self.base_url)
         # Rate limits are shared: a 429 pauses every thread of a bulk run, not just the one that hit it.
         self._gate_lock = threading.Lock()
         self._not_before = 0.0
@@ -249,20 +285,22 @@ class BirdClient:
     def _membership_path(org_id: str) -> str:
         return "me/memberships/" + quote(org_id, safe="")
 
+    def _redact(self, text: str) -> str:
+        """Text from the server or the network, with the token cut out wherever it was echoed."""
+        return text.replace(self._token, "[token]") if self._token else text
+
     def _emit(self, line: str) -> None:
         if self._log is not None:
-            self._log(line)
+            self._log(self._redact(line))
 
-    def _wait_for_gate(self) -> None:
+    def _gate_wait(self) -> float:
+        """Seconds until the rate-limit gate opens (0 or less: open)."""
         with self._gate_lock:
-            wait = self._not_before - time.monotonic()
-        if wait > 0:
-            self._emit(f"* waiting {wait:.1f} s: the server asked all requests to slow down")
-            self._sleep(wait)
+            return self._not_before - self._clock()
 
     def _close_gate_for(self, seconds: float) -> None:
         with self._gate_lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
+            self._not_before = max(self._not_before, self._clock() + seconds)
 
     def _request(
         self,
@@ -281,17 +319,37 @@ class BirdClient:
         """
         endpoint = f"{method} /{path}"
         policy = self.retry
-        started = time.monotonic()
+        started = self._clock()
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
-            self._wait_for_gate()
-            self._emit(f"> {method} {self.base_url}/{path}" + (f"?{httpx.QueryParams(params)}" if params else ""))
-            sent_at = time.monotonic()
+            gate = self._gate_wait()
+            if gate > 0:
+                # Another request of this run was told to slow down. Waiting longer than the retry
+                # limits allow would only stall a bulk run: fail now, without sending.
+                if gate > policy.max_wait or waited + gate > policy.max_total:
+                    raise NetworkError(
+                        f"{endpoint}: not sent: the server rate-limited this run and asked to wait "
+                        f"{gate:.0f} s more, over the retry limit",
+                        "try again later (MEMBERSHIPS_RETRY_MAX_WAIT and MEMBERSHIPS_RETRY_MAX_TOTAL set the limits)",
+                    )
+                self._emit(f"* waiting {gate:.1f} s: the server asked all requests to slow down")
+                waited += gate
+                self._sleep(gate)
+            self._emit(f"> {method} {self._shown_url}/{path}" + (f"?{httpx.QueryParams(params)}" if params else ""))
+            sent_at = self._clock()
             retry_after: float | None = None
             try:
                 response = self._http.request(method, path, params=params)
+            except httpx.DecodingError as exc:
+                # Content-Encoding says gzip (say) and the body is not: an unusable answer, not a
+                # network failure.
+                raise MalformedResponseError(
+                    f"malformed response from {endpoint}: the body could not be decoded ({self._redact(str(exc))})",
+                    "the server did not answer as Bird's API does; check --api-url, or retry with --verbose",
+                    endpoint=endpoint,
+                ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 failure = f"could not connect ({exc.__class__.__name__}: {exc})"
                 retryable = True
@@ -302,7 +360,7 @@ class BirdClient:
                 failure = f"connection failed ({exc.__class__.__name__}: {exc})"
                 retryable = idempotent
             else:
-                elapsed_ms = (time.monotonic() - sent_at) * 1000
+                elapsed_ms = (self._clock() - sent_at) * 1000
                 self._emit(f"< {_describe(response)} ({elapsed_ms:.0f} ms)")
                 if response.status_code not in RETRYABLE_STATUSES:
                     return self._check(response, endpoint, missing)
@@ -310,8 +368,18 @@ class BirdClient:
                 retryable = idempotent or response.status_code == 429
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if response.status_code == 429:
-                    self._close_gate_for(retry_after if retry_after is not None else policy.base_delay)
-            if not retryable or attempt >= policy.attempts:
+                    if retry_after is None:  # the gate and this request's own retry wait alike
+                        retry_after = backoff_delay(attempt, policy, self._rng)
+                    self._close_gate_for(retry_after)
+            failure = self._redact(failure)
+            if not retryable:
+                # In the message, not a hint: a bulk run reports messages only.
+                raise self._gave_up(
+                    endpoint, attempt, started, failure,
+                    extra="not retried: the request may have reached the server; "
+                    "run `memberships list` to see whether it took effect",
+                )
+            if attempt >= policy.attempts:
                 raise self._gave_up(endpoint, attempt, started, failure)
             delay = retry_after if retry_after is not None else backoff_delay(attempt, policy, self._rng)
             if delay > policy.max_wait or waited + delay > policy.max_total:
@@ -323,9 +391,8 @@ class BirdClient:
             waited += delay
             self._sleep(delay)
 
-    @staticmethod
-    def _gave_up(endpoint: str, attempts: int, started: float, failure: str, extra: str = "") -> CliError:
-        took = time.monotonic() - started
+    def _gave_up(self, endpoint: str, attempts: int, started: float, failure: str, extra: str = "") -> CliError:
+        took = self._clock() - started
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
         message = f"{endpoint}: {tries} over {took:.1f} s; last: {failure}"
         if extra:
@@ -337,10 +404,12 @@ class BirdClient:
         if 200 <= status < 300:
             return response
         code, message = _error_body(response)
+        if message:  # a server may echo the token it rejected
+            message = self._redact(message)
         said = f"{status} {response.reason_phrase}".strip()
         detail = f"{said}: {message}" if message else said
         if 300 <= status < 400:
-            location = response.headers.get("Location", "(no Location header)")
+            location = self._redact(response.headers.get("Location", "(no Location header)"))
             raise ApiError(
                 f"{endpoint}: the server answered {said} to {location}; redirects are not followed "
                 "(the token would go with them)",
@@ -362,12 +431,11 @@ class BirdClient:
         hint = "check --api-url (or MEMBERSHIPS_API_URL)" if status == 404 else None
         raise ApiError(f"{endpoint}: {detail}", hint, status=status, code=code, endpoint=endpoint)
 
-    @staticmethod
-    def _json(response: httpx.Response, endpoint: str):
+    def _json(self, response: httpx.Response, endpoint: str):
         try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            kind = response.headers.get("Content-Type", "no content type")
+            return _parse_json(response)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError included
+            kind = self._redact(response.headers.get("Content-Type", "no content type"))
             raise MalformedResponseError(
                 f"malformed response from {endpoint} (HTTP {response.status_code}): "
                 f"body is not JSON ({kind}, {len(response.content)} bytes)",
