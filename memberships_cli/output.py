@@ -22,7 +22,8 @@ FORMATS = ("table", "plain", "json", "jsonl", "csv")
 
 # C0 and C1 controls, DEL, zero-width and bidi-override characters: anything that could move the
 # cursor, recolour the terminal, ring the bell or reorder what a person reads.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Lone surrogates too: they cannot even be encoded for the terminal.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ud800-\udfff\ufeff]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\x1b"}
 
 
@@ -39,11 +40,28 @@ def escape_control(text: str) -> str:
     return _UNSAFE.sub(_escape_one, text)
 
 
+# Characters JSON may carry raw but a reader may trip on: C1 controls, the line and paragraph
+# separators (they break `splitlines()`, so JSON Lines), and lone surrogates (not encodable as
+# UTF-8 at all). JSON only has them inside strings, where a \uXXXX escape means the same.
+_JSON_AWKWARD = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """JSON as we print it: UTF-8 text kept readable, awkward characters escaped; lossless."""
+    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+    return _JSON_AWKWARD.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 # Spreadsheets execute cells starting with these (CSV injection); a leading apostrophe neutralises them.
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(text: str) -> str:
+    if _SURROGATES.search(text):  # not encodable: the one place CSV cannot stay exact
+        text = _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return "'" + text if text.startswith(_CSV_FORMULA_START) else text
 
 
@@ -68,7 +86,7 @@ def _plain_value(value: Any) -> str:
         return value
     if isinstance(value, (int, float)):
         return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return dumps(value, separators=(",", ":"))
 
 
 def _human_bool(value: Any) -> str:
@@ -358,7 +376,7 @@ class JsonWriter(ListWriter):
         chunks = []
         for m in memberships:
             obj = project(m.raw, self.fields) if self.fields else m.raw
-            chunks.append(("\n  " if self.count == 0 else ",\n  ") + json.dumps(obj, ensure_ascii=False))
+            chunks.append(("\n  " if self.count == 0 else ",\n  ") + dumps(obj))
             self.count += 1
         self.out.write("".join(chunks))
         self.out.flush()
@@ -370,9 +388,8 @@ class JsonWriter(ListWriter):
 
 class JsonLinesWriter(ListWriter):
     def write_page(self, memberships: list[Membership]) -> None:
-        dumps = json.dumps
         self.out.write(
-            "".join(dumps(project(m.raw, self.fields) if self.fields else m.raw, ensure_ascii=False) + "\n" for m in memberships)
+            "".join(dumps(project(m.raw, self.fields) if self.fields else m.raw) + "\n" for m in memberships)
         )
         self.out.flush()
         self.count += len(memberships)
@@ -440,9 +457,9 @@ def write_outcomes(fmt: str, out: TextIO, outcomes, *, width: int | None, color:
     if fmt in ("json", "jsonl"):
         objs = [o.to_json() for o in outcomes]
         if fmt == "json":
-            out.write(json.dumps(objs, ensure_ascii=False, indent=2) + "\n")
+            out.write(dumps(objs, indent=2) + "\n")
         else:
-            out.write("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objs))
+            out.write("".join(dumps(obj) + "\n" for obj in objs))
         return
     rows = [[o.ref, o.org_id or "", o.result, o.error.message if o.error else ""] for o in outcomes]
     if fmt == "plain":

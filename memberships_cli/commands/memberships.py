@@ -79,12 +79,10 @@ def show(
     res = _resolve_one(app, org)
     membership = app.client().get_membership(res.org_id)
     if chosen == "json":
-        import json
-
-        from ..output import project
+        from ..output import dumps, project
 
         obj = project(membership.raw, field_paths) if fields is not None else membership.raw
-        app.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+        app.stdout.write(dumps(obj, indent=2) + "\n")
     elif chosen == "table" and fields is None:
         app.stdout.write(render_detail(membership, color=app.color_out))
     else:

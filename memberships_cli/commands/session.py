@@ -254,9 +254,9 @@ def status(
     if error is not None:
         report["error"] = error.message
     if json_flag:
-        import json
+        from ..output import dumps
 
-        app.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        app.stdout.write(dumps(report, indent=2) + "\n")
     else:
         app.stdout.write(_render_status(report, user=report["user"]))
     app.stdout.flush()
