@@ -66,8 +66,18 @@ def validate_api_url(url: str) -> str:
             f"refusing plain http:// for {parts.hostname}: the token would travel unencrypted",
             "use https://, or http:// only for a loopback address such as 127.0.0.1",
         )
+    if parts.username is not None or parts.password is not None:
+        # httpx would send them as Basic auth in place of our Bearer token; never echo them back.
+        raise UsageError(
+            f"invalid API URL for {parts.hostname}: it must not carry a user name or password",
+            "the token comes from `memberships login` or MEMBERSHIPS_TOKEN",
+        )
     if parts.query or parts.fragment:
         raise UsageError(f"invalid API URL {url!r}: it must not have a query or fragment")
+    try:
+        parts.port
+    except ValueError:
+        raise UsageError(f"invalid API URL {url!r}: the port is not a number from 0 to 65535") from None
     return url.strip().rstrip("/")
 
 

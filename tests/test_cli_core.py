@@ -385,3 +385,11 @@ def test_offline_commands_ignore_a_broken_api_url(cli, args):
     r = cli(*args, api_url="ftp://nowhere")
     assert r.code == 0, r
     assert cli("list", api_url="ftp://nowhere").code == 2  # the control: the URL is really bad
+
+
+@pytest.mark.parametrize("url", ["https://user:pw@api.example.com", "https://api.example.com:99999"])
+def test_api_urls_with_credentials_or_bad_ports_are_refused(cli, url):
+    r = cli("list", api_url=url)
+    assert r.code == 2
+    assert "pw" not in r.stderr
+    assert r.stderr.startswith("error: invalid API URL")

@@ -124,7 +124,8 @@ def _say_outcomes(app, outcomes) -> None:
                 app.say(_MESSAGES[outcome.result].format(label=_label(outcome)))
         else:
             mark = paint("✗", "red", app.color_err)
-            app.say(f"{mark} {escape_control(outcome.ref)}: {escape_control(outcome.error.message)}")
+            hint = f"; {outcome.error.hint}" if outcome.error.hint and not many else ""
+            app.say(f"{mark} {escape_control(outcome.ref)}: {escape_control(outcome.error.message + hint)}")
     if len(outcomes) > 1:
         counts = Counter(o.result for o in outcomes)
         app.say("Summary: " + ", ".join(f"{n} {result}" for result, n in counts.items()) + ".")
