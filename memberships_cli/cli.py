@@ -150,12 +150,7 @@ def run() -> None:
     try:
         code = main()
         sys.stdout.flush()
-    except BrokenPipeError:
-        code = _reader_gone()
-    except SystemExit as exc:
-        # typer answers a broken pipe with sys.exit(1) even outside standalone mode.
-        if not isinstance(exc.__context__, BrokenPipeError):
-            raise
+    except BrokenPipeError:  # main() handles the pipe breaking in a command; this, in the last flush
         code = _reader_gone()
     sys.exit(code)
 

@@ -157,6 +157,11 @@ def _failed(res: Resolution, error: CliError, membership: Membership | None = No
     return Outcome(res.ref, result, res.org_id, membership or res.membership, error)
 
 
+def _current(client: "BirdClient", res: Resolution) -> Membership:
+    """The membership as the listing showed it, or as the API says now (an id was given)."""
+    return res.membership if res.membership is not None else client.get_membership(res.org_id)
+
+
 def accept_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> Outcome:
     """Accept one invitation; an already active membership is success, so re-runs are safe."""
     if res.error is not None:
@@ -165,15 +170,12 @@ def accept_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> 
     if res.membership is not None and res.membership.is_active:
         return Outcome(res.ref, "already-active", res.org_id, res.membership)
     if dry_run:
-        membership = res.membership
-        if membership is None:
-            try:
-                membership = client.get_membership(res.org_id)
-            except CliError as exc:
-                return _failed(res, exc)
-            if membership.is_active:
-                return Outcome(res.ref, "already-active", res.org_id, membership)
-        return Outcome(res.ref, "would-accept", res.org_id, membership)
+        try:
+            membership = _current(client, res)
+        except CliError as exc:
+            return _failed(res, exc)
+        result = "already-active" if membership.is_active else "would-accept"
+        return Outcome(res.ref, result, res.org_id, membership)
     try:
         membership = client.accept(res.org_id)
         if membership is None:  # a 2xx without a body: read the result back
@@ -200,13 +202,10 @@ def leave_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> O
         return _failed(res, res.error)
     assert res.org_id is not None
     if dry_run:
-        membership = res.membership
-        if membership is None:
-            try:
-                membership = client.get_membership(res.org_id)
-            except CliError as exc:
-                return _failed(res, exc)
-        return Outcome(res.ref, "would-leave", res.org_id, membership)
+        try:
+            return Outcome(res.ref, "would-leave", res.org_id, _current(client, res))
+        except CliError as exc:
+            return _failed(res, exc)
     try:
         client.leave(res.org_id)
     except CliError as exc:

@@ -50,7 +50,7 @@ def list_memberships(
         # reading a partial list as a whole one; every other format keeps the rows it received.
         if completed or chosen != "json":
             writer.close()
-    if writer.count == 0 and chosen == "table":
+    if writer.count == 0 and chosen == "table" and app.stdout_isatty:
         app.say("No memberships found." if status is None else f"No memberships with status {status!r}.")
 
 
