@@ -105,7 +105,7 @@ def main() -> None:
             f"{case.rss:.1f} MiB",
         ])
         if ours:
-            verdicts.append(f"   --concurrency {k}: {verdict(ratio, TARGET)} the ideal")
+            verdicts.append(f"   target, --concurrency {k} <= {TARGET:g}x the ideal: {verdict(ratio, TARGET)}")
     print(table(rows, ["command", "median", "p25-p75", "CPU", "ideal", "/ ideal", "/ curl's ratio", "peak RSS"]))
     print("\n".join(verdicts))
 

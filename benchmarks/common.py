@@ -214,7 +214,7 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def verdict(value: float, limit: float, unit: str = "x") -> str:
-    return f"{'met' if value <= limit else 'MISSED'} ({value:.2f}{unit} <= {limit:g}{unit})"
+    return f"{'met' if value <= limit else 'MISSED'}: {value:.3g}{unit}"
 
 
 def heading(title: str, runs: int, rss: bool = False, warmup: int = 1) -> None:

@@ -70,8 +70,8 @@ def main() -> None:
         rows.append([case.name, fmt_time(case.median), f"{fmt_time(low)}-{fmt_time(high)}", fmt_time(case.cpu),
                      f"{case.median / base:.2f}x", f"{case.cpu / cases[0].cpu:.2f}x"])
     print(table(rows, ["command", "median", "p25-p75", "CPU", "/ httpx script", "CPU / script"]))
-    print(f"   one requests each run (checked at the server: {sent} for {rounds} rounds incl. warm-up)".replace("one requests", "one request"))
-    print(f"   one-request target: list --json {verdict(cases[1].median / base, TARGET)} the minimal httpx script")
+    print(f"   the server saw {sent} requests for {rounds} rounds of {len(cases)} cases (warm-up included): one per run")
+    print(f"   target, list --json <= {TARGET:g}x the minimal httpx script: {verdict(cases[1].median / base, TARGET)}")
 
 
 if __name__ == "__main__":
