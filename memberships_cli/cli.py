@@ -44,34 +44,73 @@ def root(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour [env: NO_COLOR].")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
-    from .config import Settings, load_settings
     from .context import AppContext
 
-    if ctx.invoked_subcommand in ("completion", "sandbox"):
-        # They never talk to the API: a broken config file or API URL must not break them (a
-        # failing `eval "$(memberships completion bash)"` would greet every new shell).
-        settings = Settings()
-    else:
+    def settings():
+        from .config import Settings, load_settings
+
+        if ctx.invoked_subcommand in ("completion", "sandbox"):
+            # They never talk to the API: a broken config file or API URL must not break them (a
+            # failing `eval "$(memberships completion bash)"` would greet every new shell).
+            return Settings()
         # `config` reads the config file itself, so that `config path` still finds a broken one.
-        settings = load_settings(
+        return load_settings(
             api_url=api_url, timeout=timeout, profile=profile, use_config_file=ctx.invoked_subcommand != "config"
         )
-    context = AppContext(settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color)
+
+    context = AppContext(load_settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color)
     ctx.obj = context
     ctx.call_on_close(context.close)
 
 
-def _register() -> None:
-    from .commands import completion, config_cmd, memberships, sandbox, session
+# Which module registers each command. Only the invoked command's module is imported and
+# registered: building every command cost 22-26 ms of start-up (~1.3x `python -c pass`, issue 7).
+_COMMAND_MODULES = {
+    "list": "memberships", "show": "memberships", "accept": "memberships", "leave": "memberships",
+    "login": "session", "logout": "session", "status": "session",
+    "config": "config_cmd", "sandbox": "sandbox", "completion": "completion",
+}
+_MODULE_ORDER = ("memberships", "session", "config_cmd", "sandbox", "completion")  # as --help lists them
+_GLOBAL_OPTIONS_WITH_VALUE = frozenset({"--api-url", "--timeout", "--profile"})
+_registered: list[str] = []
 
-    memberships.register(app)
-    session.register(app)
-    config_cmd.register(app)
-    sandbox.register(app)
-    completion.register(app)
+
+def _command_named(args: list[str]) -> str | None:
+    """The command on the command line, found the way click finds it: the first word that is
+    neither a global option nor the value of one."""
+    value_next = False
+    for arg in args:
+        if value_next:
+            value_next = False
+        elif arg == "--":
+            return None
+        elif arg.startswith("-"):
+            value_next = arg in _GLOBAL_OPTIONS_WITH_VALUE
+        else:
+            return arg
+    return None
 
 
-_register()
+def build_app(args: list[str] | None = None) -> typer.Typer:
+    """The app with the commands `args` need: just the invoked one, or every one (no args, the
+    root --help, shell completion, an unknown command)."""
+    import importlib
+    import os
+
+    wanted = None
+    if args is not None and not os.environ.get("_MEMBERSHIPS_COMPLETE"):
+        wanted = _COMMAND_MODULES.get(_command_named(args) or "")
+    modules = [wanted] if wanted else list(_MODULE_ORDER)
+    if wanted is None and _registered and _registered != list(_MODULE_ORDER)[: len(_registered)]:
+        # A partial registration from an earlier call in this process: start again in help order.
+        app.registered_commands.clear()
+        app.registered_groups.clear()
+        _registered.clear()
+    for name in modules:
+        if name not in _registered:
+            importlib.import_module(f".commands.{name}", __package__).register(app)
+            _registered.append(name)
+    return app
 
 
 def _error_line(message: str, hint: str | None, color: bool) -> str:
@@ -101,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error ends here as one line on stderr."""
     from typer._click import exceptions as click_exceptions
 
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(build_app(sys.argv[1:] if argv is None else argv))
     try:
         code = command.main(args=argv, prog_name="memberships", standalone_mode=False)
         if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself

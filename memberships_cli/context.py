@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from .config import Settings
 
@@ -33,7 +33,8 @@ def colour_wanted(isatty: bool, no_color_flag: bool, environ) -> bool:
 
 @dataclass
 class AppContext:
-    settings: Settings
+    # Settings load on first use: `--help` of a command never pays for reading the config file.
+    load_settings: Callable[[], Settings] = Settings
     verbose: bool = False
     sandbox: bool = False
     no_color: bool = False
@@ -44,6 +45,13 @@ class AppContext:
     _client: "BirdClient | None" = None
     _sandbox_server: object = None
     _token: object = None
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = self.load_settings()
+        return self._settings
 
     # -- terminal facts ------------------------------------------------------------------------
 

@@ -20,11 +20,11 @@ class ExitCode(IntEnum):
 
 EXIT_CODE_TABLE = (
     (ExitCode.OK, "success (an empty list too)"),
-    (ExitCode.API, "API error or unusable server answer (including a malformed response)"),
+    (ExitCode.API, "API error or unusable answer (malformed, a redirect, a 500)"),
     (ExitCode.USAGE, "usage error: bad flag, argument or config; confirmation refused"),
     (ExitCode.NOT_FOUND, "no membership or invitation for that organization"),
     (ExitCode.AUTH, "authentication: no token, or the API rejected it (401/403)"),
-    (ExitCode.NETWORK, "network: connection failure, timeout, rate limit or 5xx after retries"),
+    (ExitCode.NETWORK, "network: no connection, timeout, 429 or 502/503/504 after retries"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 

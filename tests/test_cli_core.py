@@ -393,3 +393,21 @@ def test_api_urls_with_credentials_or_bad_ports_are_refused(cli, url):
     assert r.code == 2
     assert "pw" not in r.stderr
     assert r.stderr.startswith("error: invalid API URL")
+
+
+@pytest.mark.parametrize(
+    "args,command",
+    [(["list"], "list"), (["--api-url", "http://x", "--timeout", "5", "show", "a"], "show"),
+     (["--profile", "list", "status"], "status"), (["-v", "--sandbox", "accept"], "accept"),
+     (["--api-url=http://x", "leave"], "leave"), ([], None), (["--help"], None), (["--", "list"], None)],
+)
+def test_the_invoked_command_is_found_past_global_options(args, command):
+    from memberships_cli.cli import _command_named
+
+    assert _command_named(args) == command
+
+
+def test_global_options_with_values_before_the_command(cli, sandbox):
+    r = cli("--timeout", "5", "--profile", "list", "list", "--limit", "1", "--json")
+    assert r.code == 0, r
+    assert len(json.loads(r.stdout)) == 1

@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 import typer
 
-from memberships_cli.cli import app
+from memberships_cli.cli import build_app
 
 from harness import base_env
+
+app = build_app()  # every command: the tree to walk
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "help"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
@@ -51,6 +53,7 @@ PATHS = command_paths()
 RUN_ALL = """
 import contextlib, io, json, sys
 from memberships_cli.cli import main
+
 results = {}
 for path in json.loads(sys.argv[1]):
     out, err = io.StringIO(), io.StringIO()

@@ -16,8 +16,10 @@ import pytest
 import typer
 
 from harness import base_env
-from memberships_cli.cli import app
+from memberships_cli.cli import build_app
 from memberships_cli.sandbox import SANDBOX_TOKEN
+
+app = build_app()  # every command: the tree to walk
 
 # What start-up must not pay for: the HTTP stack (~8.7x `python -c pass`), the OS keyring (~9x),
 # pydantic (~5.8x, arrives with typer >= 0.29), Rich's console and table machinery (~5.6x), and
