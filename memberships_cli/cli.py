@@ -100,7 +100,10 @@ def build_app(args: list[str] | None = None) -> typer.Typer:
     wanted = None
     if args is not None and not os.environ.get("_MEMBERSHIPS_COMPLETE"):
         wanted = _COMMAND_MODULES.get(_command_named(args) or "")
-    modules = [wanted] if wanted else list(_MODULE_ORDER)
+    if wanted is None and args is not None and "--version" in args and _command_named(args) is None:
+        modules = []  # --version answers before any command is looked at
+    else:
+        modules = [wanted] if wanted else list(_MODULE_ORDER)
     if wanted is None and _registered and _registered != list(_MODULE_ORDER)[: len(_registered)]:
         # A partial registration from an earlier call in this process: start again in help order.
         app.registered_commands.clear()
