@@ -61,7 +61,7 @@ def save(slugs: Iterable[str], now: float | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream)
+            stream.write(json.dumps(data))  # json.dump writes chunk by chunk: ~10x slower here
         os.replace(temporary, path)
     except OSError:
         if temporary is not None:

@@ -457,7 +457,9 @@ def write_outcomes(fmt: str, out: TextIO, outcomes, *, width: int | None, color:
     if fmt in ("json", "jsonl"):
         objs = [o.to_json() for o in outcomes]
         if fmt == "json":
-            out.write(dumps(objs, indent=2) + "\n")
+            # One result per line, like `list --json`: json's indent= falls back to its pure-Python
+            # encoder, 135 ms for 500 results.
+            out.write("[\n  " + ",\n  ".join(dumps(obj) for obj in objs) + "\n]\n" if objs else "[]\n")
         else:
             out.write("".join(dumps(obj) + "\n" for obj in objs))
         return

@@ -588,3 +588,13 @@ def test_credentials_in_the_api_url_are_not_logged():
     client, _ = make(Server(page()), log=log.append, base="https://user:pw-SECRET@api.example.test/v1")
     client.list_page()
     assert log[0] == "> GET https://***@api.example.test/v1/me/memberships?limit=100"
+
+
+def test_the_tls_context_of_a_plain_http_client_loads_nothing_and_fails_closed():
+    import ssl
+
+    from memberships_cli.client import _unused_tls_context
+
+    context = _unused_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0  # nothing trusted: any TLS use would fail
