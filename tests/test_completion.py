@@ -102,8 +102,10 @@ def test_bash_completes_org_slugs_from_the_last_full_list_without_the_network(cl
     assert cli("list", "--status", "invited").code == 0  # a filtered list does not fill the cache
     assert cli("list", "--limit", "3").code == 0  # nor does a capped one
     assert bash_complete(home, sandbox, "memberships show ") == []
+    assert cli("list", "--format", "json").code == 0  # piped, no terminal: a script, not a person
+    assert bash_complete(home, sandbox, "memberships show ") == []
 
-    assert cli("list", "--format", "json").code == 0
+    assert cli("list", "--format", "json", tty=True).code == 0
     sandbox.clear_requests()
     assert bash_complete(home, sandbox, "memberships show glo") == ["globex-retail"]
     assert bash_complete(home, sandbox, "memberships accept --dry-run w") == ["wayne-freight"]
@@ -114,7 +116,7 @@ def test_bash_completes_org_slugs_from_the_last_full_list_without_the_network(cl
 
 
 def test_a_stale_cache_offers_nothing(cli, home, sandbox):
-    assert cli("list").code == 0
+    assert cli("list", tty=True).code == 0
     path = home / "cache" / "memberships-cli" / completion_cache.FILE_NAME
     data = json.loads(path.read_text())
     data["savedAt"] -= completion_cache.TTL_SECONDS + 1
@@ -127,7 +129,7 @@ def test_hostile_slugs_never_reach_the_shell(cli, home, sandbox):
     for index, slug in enumerate(["evil\nrm -rf ~", "evil$(reboot)", "evil\x1b[2J", "evil'quote", "-evil"]):
         org = dict(template["organization"], id=f"00000000-0000-4000-8000-00000000000{index}", slug=slug)
         sandbox.store.add(dict(template, organization=org))
-    assert cli("list").code == 0
+    assert cli("list", tty=True).code == 0
     offered = bash_complete(home, sandbox, "memberships show ")
     assert len(offered) == len(seed.memberships())
     assert not [slug for slug in offered if "evil" in slug or "rm" in slug]
