@@ -342,13 +342,6 @@ def render_table(
 # -- list writers (streaming) ------------------------------------------------------------------
 
 
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 
 class ListWriter:
     """Receives pages as they arrive; `close()` finishes the output. Counts what it wrote."""
@@ -514,13 +507,16 @@ class TableWriter(ListWriter):
         super().close()
 
 
-def list_writer(fmt: str, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool, fields_given: bool) -> ListWriter:
+def list_writer(
+    fmt: str, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool, fields_given: bool, escape_csv: bool
+) -> ListWriter:
+    """`escape_csv`: stdout is a terminal, so CSV is read by a person and escaped like the other human formats."""
     if fmt == "json":
         return JsonWriter(out, fields if fields_given else None)
     if fmt == "jsonl":
         return JsonLinesWriter(out, fields if fields_given else ())
     if fmt == "csv":
-        return CsvWriter(out, fields, escape=_isatty(out))
+        return CsvWriter(out, fields, escape=escape_csv)
     if fmt == "plain":
         return PlainWriter(out, fields)
     return TableWriter(out, fields, width=width, color=color)

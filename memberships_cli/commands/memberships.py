@@ -18,6 +18,14 @@ def _app(ctx: typer.Context):
     return ctx.obj
 
 
+def _writer(app, fmt: str, field_paths: tuple[str, ...], *, fields_given: bool):
+    """The list writer for this run's stdout: its width, colour, and whether a person reads it."""
+    from ..output import list_writer
+
+    return list_writer(fmt, app.stdout, field_paths, width=app.width, color=app.color_out,
+                       fields_given=fields_given, escape_csv=app.stdout_isatty)
+
+
 def list_memberships(
     ctx: typer.Context,
     status: Annotated[Optional[str], typer.Option("--status", "-s", metavar="STATUS", help=STATUS_HELP, show_default=False)] = None,
@@ -32,13 +40,13 @@ def list_memberships(
 ) -> None:
     """List your memberships and pending invitations (every page)."""
     from .. import completion_cache
-    from ..output import list_writer, parse_fields
+    from ..output import parse_fields
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag)
     field_paths = parse_fields(fields)
     client = app.client()
-    writer = list_writer(chosen, app.stdout, field_paths, width=app.width, color=app.color_out, fields_given=fields is not None)
+    writer = _writer(app, chosen, field_paths, fields_given=fields is not None)
     completed = False
     try:
         pages = client.iter_pages(status=status, reverse=reverse, limit=limit)
@@ -74,7 +82,7 @@ def show(
     fields: FieldsOption = None,
 ) -> None:
     """Show one membership in detail."""
-    from ..output import list_writer, parse_fields, render_detail
+    from ..output import parse_fields, render_detail
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag)
@@ -89,7 +97,7 @@ def show(
     elif chosen == "table" and fields is None:
         app.stdout.write(render_detail(membership, color=app.color_out))
     else:
-        writer = list_writer(chosen, app.stdout, field_paths, width=app.width, color=app.color_out, fields_given=fields is not None)
+        writer = _writer(app, chosen, field_paths, fields_given=fields is not None)
         writer.write_page([membership])
         writer.close()
 

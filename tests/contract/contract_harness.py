@@ -3,17 +3,19 @@ what Prism validated. Fixtures and hooks live in conftest.py."""
 
 from __future__ import annotations
 
-import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prism_mock import LogCounts, PrismMock
 
+# The stage runs with --confcutdir=tests/contract, so tests/ is not on sys.path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import base_env  # noqa: E402
+
 SPEC = Path(__file__).resolve().parent / "openapi.yaml"
 TOKEN = "contract-test-token"
 DYNAMIC_SEED = 2  # each generated list page holds 5 memberships with this seed and Prism 5.14.2
-# Never the machine's keyring.
-FAIL_KEYRING = "keyring.backends.fail.Keyring"
 
 
 @dataclass
@@ -74,20 +76,10 @@ class CliRun:
 
 
 def cli_env(home: Path, api_url: str | None, token: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MEMBERSHIPS_", "PYTHON_KEYRING", "NO_COLOR", "FORCE_COLOR"))}
+    """The main suite's isolated environment (tests/harness.py), pointed at a Prism server."""
     for sub in ("config", "data", "cache"):
         (home / sub).mkdir(parents=True, exist_ok=True)
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_DATA_HOME=str(home / "data"),
-        XDG_CACHE_HOME=str(home / "cache"),
-        PYTHON_KEYRING_BACKEND=FAIL_KEYRING,
-        COLUMNS="120",
-        LINES="40",
-        PYTHONIOENCODING="utf-8",
-    )
+    env = base_env(home)
     if api_url is not None:
         env["MEMBERSHIPS_API_URL"] = api_url
     if token is not None:
