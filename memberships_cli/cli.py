@@ -117,7 +117,7 @@ def build_app(args: list[str] | None = None) -> typer.Typer:
 
 
 def _error_line(message: str, hint: str | None, color: bool) -> str:
-    from .output import escape_control
+    from .output.escape import escape_control
 
     prefix = "\x1b[31merror:\x1b[0m" if color else "error:"
     line = f"{prefix} {escape_control(message)}"

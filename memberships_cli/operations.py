@@ -29,7 +29,7 @@ class Resolution:
 
 
 def _candidates(matches: list[Membership]) -> str:
-    from .output import escape_control
+    from .output.escape import escape_control
 
     return ", ".join(f"{escape_control(m.slug or '-')} ({m.org_id})" for m in matches)
 

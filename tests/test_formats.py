@@ -15,13 +15,14 @@ import time
 import pytest
 from rich.cells import cell_len
 
-from memberships_cli.output import DEFAULT_FIELDS, escape_control
+from memberships_cli.output.fields import DEFAULT_FIELDS
+from memberships_cli.output.escape import escape_control
 from memberships_cli.sandbox import SANDBOX_TOKEN, seed
 
 from harness import base_env
 
 WIDTH = 100
-# Our own colour codes (memberships_cli.output.paint); anything else starting with ESC is a leak.
+# Our own colour codes (memberships_cli.output.escape.paint); anything else starting with ESC is a leak.
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 SIZES = {"empty": 0, "one": 1, "many": 134}  # many: two pages of 100, so streaming is exercised
 FORMATS = ["table", "plain", "json", "jsonl", "csv"]

@@ -14,19 +14,11 @@ from rich.cells import cell_len
 
 from memberships_cli.errors import UsageError
 from memberships_cli.models import Membership
-from memberships_cli.output import (
-    DEFAULT_FIELDS,
-    FIELDS,
-    JsonWriter,
-    TableWriter,
-    csv_safe,
-    escape_control,
-    parse_fields,
-    project,
-    relative_time,
-    render_detail,
-    render_table,
-)
+from memberships_cli.output.fields import DEFAULT_FIELDS, FIELDS, parse_fields, project, relative_time
+from memberships_cli.output.writers import JsonWriter, TableWriter
+from memberships_cli.output.escape import csv_safe, escape_control
+from memberships_cli.output.detail import render_detail
+from memberships_cli.output.table import render_table
 from memberships_cli.sandbox import seed
 
 
@@ -70,7 +62,7 @@ def test_csv_safe_defuses_only_formula_starts(cell, out):
 
 
 def seed_rows(fields=DEFAULT_FIELDS) -> list[list[str]]:
-    from memberships_cli.output import lookup
+    from memberships_cli.output.fields import lookup
 
     return [[escape_control(FIELDS[f].human(lookup(m, f))) for f in fields] for m in seed.memberships()]
 

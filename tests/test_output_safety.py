@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from memberships_cli.output import FIELDS
+from memberships_cli.output.fields import FIELDS
 from memberships_cli.sandbox import SANDBOX_TOKEN, seed
 
 from harness import base_env
@@ -23,7 +23,7 @@ EVIL = "\x1b]0;pwned\x07\x1b[2J\rX\x9b31m\u202eevil\u2066\x00 [red]red[/red] [li
 EVIL_ID = "99999999-9999-4999-8999-999999999999"
 # What a terminal must never receive raw. Tabs and newlines are ours (plain's separator, line ends).
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# The only escape sequences we write ourselves: SGR colours from memberships_cli.output.paint.
+# The only escape sequences we write ourselves: SGR colours from memberships_cli.output.escape.paint.
 OUR_SGR = re.compile(r"\x1b\[(?:[0-9]+;)*[0-9]+m")
 
 

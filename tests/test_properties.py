@@ -419,7 +419,7 @@ def test_lone_surrogates_from_the_server(api, fmt):
 
 @pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\ud800"])
 def test_json_lines_survive_splitlines(char):
-    from memberships_cli.output import dumps
+    from memberships_cli.output.escape import dumps
 
     obj = {"name": f"a{char}b"}
     text = dumps(obj)

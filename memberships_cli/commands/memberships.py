@@ -20,7 +20,7 @@ def _app(ctx: typer.Context):
 
 def _writer(app, fmt: str, field_paths: tuple[str, ...], *, fields_given: bool):
     """The list writer for this run's stdout: its width, colour, and whether a person reads it."""
-    from ..output import list_writer
+    from ..output.writers import list_writer
 
     return list_writer(fmt, app.stdout, field_paths, width=app.width, color=app.color_out,
                        fields_given=fields_given, escape_csv=app.stdout_isatty)
@@ -40,7 +40,7 @@ def list_memberships(
 ) -> None:
     """List your memberships and pending invitations (every page)."""
     from .. import completion_cache
-    from ..output import parse_fields
+    from ..output.fields import parse_fields
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag)
@@ -82,7 +82,8 @@ def show(
     fields: FieldsOption = None,
 ) -> None:
     """Show one membership in detail."""
-    from ..output import parse_fields, render_detail
+    from ..output.fields import parse_fields
+    from ..output.detail import render_detail
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag)
@@ -90,7 +91,8 @@ def show(
     res = _resolve_one(app, org)
     membership = app.client().get_membership(res.org_id)
     if chosen == "json":
-        from ..output import dumps, project
+        from ..output.escape import dumps
+        from ..output.fields import project
 
         obj = project(membership.raw, field_paths) if fields is not None else membership.raw
         app.stdout.write(dumps(obj, indent=2) + "\n")
@@ -116,7 +118,7 @@ _QUIET_OVER = 10
 
 
 def _label(outcome) -> str:
-    from ..output import escape_control
+    from ..output.escape import escape_control
 
     if outcome.membership is not None:
         return escape_control(outcome.membership.label)
@@ -126,7 +128,7 @@ def _label(outcome) -> str:
 def _say_outcomes(app, outcomes) -> None:
     from collections import Counter
 
-    from ..output import escape_control, paint
+    from ..output.escape import escape_control, paint
 
     many = len(outcomes) > _QUIET_OVER
     for outcome in outcomes:
@@ -145,7 +147,8 @@ def _say_outcomes(app, outcomes) -> None:
 def report(app, outcomes, fmt: str, verb: str) -> ExitCode:
     """Print one line per organization (stderr for people, stdout data for scripts) and return the
     run's exit code: the most severe of its outcomes."""
-    from ..output import escape_control, write_outcomes
+    from ..output.escape import escape_control
+    from ..output.outcomes import write_outcomes
 
     _say_outcomes(app, outcomes)
     write_outcomes(fmt, app.stdout, outcomes, width=app.width, color=app.color_out, escape_csv=app.stdout_isatty)
@@ -368,7 +371,7 @@ def leave(
 
 
 def _confirm_leave(app, client, resolutions) -> None:
-    from ..output import escape_control
+    from ..output.escape import escape_control
 
     names = []
     for res in resolutions:

@@ -76,7 +76,7 @@ def check_token(client) -> dict | None:
 
 
 def _who(user: dict | None) -> str:
-    from ..output import escape_control
+    from ..output.escape import escape_control
 
     if user is None:
         return "(the API has no /me: the token was accepted by GET /me/memberships)"
@@ -254,7 +254,7 @@ def status(
     if error is not None:
         report["error"] = error.message
     if json_flag:
-        from ..output import dumps
+        from ..output.escape import dumps
 
         app.stdout.write(dumps(report, indent=2) + "\n")
     else:
@@ -272,7 +272,7 @@ def _from(source: str) -> str:
 
 
 def _render_status(report: dict, user: dict | None) -> str:
-    from ..output import escape_control
+    from ..output.escape import escape_control
 
     source = report["tokenSource"]
     lines = [
