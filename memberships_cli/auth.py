@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 from .errors import AuthError, CliError, UsageError
@@ -239,11 +240,42 @@ class TokenStore:
 
     # -- the insecure file -----------------------------------------------------------------------
 
+    def _directory_problem(self) -> tuple[str, str] | None:
+        """Why another user could put a token file of theirs in our place (see unsafe_directory)."""
+        from .config import unsafe_directory
+
+        directory = self.path.parent
+        return unsafe_directory(directory, ours=(directory, directory.parent))
+
+    def check_file_directory(self) -> None:
+        """Refuse (exit 2) to keep the token where another user could replace or remove it, as ssh
+        does; before anything is written, and before `login` asks for the token."""
+        problem = self._directory_problem()
+        if problem is not None:
+            raise UsageError(f"refusing to store the token in {self.path.parent}: {problem[0]}", problem[1])
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One login or logout at a time: storing is two steps (the file, then the keyring entry
+        that would shadow it, or the other way round), and two runs interleaving them could each
+        remove what the other stored, leaving nothing while both say they stored a token."""
+        from .config import private_dir
+        from .lockfile import held
+
+        config = self.path.parent.parent
+        try:
+            private_dir(config)
+        except OSError as exc:
+            raise AuthError(f"cannot create the config dir {config}: {exc.strerror or exc}") from None
+        with held(config / ".tokens.lock", wait=3 * self.timeout + 10):
+            yield
+
     def file_get(self) -> str | None:
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as handle:
-                mode = os.fstat(handle.fileno()).st_mode & 0o777
+                info = os.fstat(handle.fileno())
+                mode = info.st_mode & 0o777
                 text = handle.read()
         except FileNotFoundError:
             return None
@@ -252,6 +284,16 @@ class TokenStore:
                 f"cannot read the token file {self.path}: {exc.strerror or exc}",
                 "fix it, or remove it with `memberships logout`",
             ) from None
+        # A file another user could have put there may hold their token, not ours: every request
+        # would then act on their account. Refused like ssh refuses keys in such places.
+        problem = self._directory_problem()
+        if problem is None and os.name == "posix" and info.st_uid not in (os.getuid(), 0):
+            problem = (f"the file belongs to another user (uid {info.st_uid})", "remove it with `memberships logout`")
+        if problem is not None:
+            raise AuthError(
+                f"refusing to use the token file {self.path}: {problem[0]}, so the token in it may not be yours",
+                f"{problem[1]}, then log in again",
+            )
         if mode & 0o077:
             self.warn(
                 f"warning: the token file {self.path} can be read by other users (mode {mode:04o}); "
@@ -264,10 +306,15 @@ class TokenStore:
         move it into place, so that no reader ever sees half a token or a wider mode."""
         import secrets
 
+        from .config import private_dir
+
+        self.check_file_directory()
         directory = self.path.parent
         temporary = directory / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
         try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(directory.parent)
+            private_dir(directory)
+            self.check_file_directory()  # what we just created, or found created meanwhile
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(value + "\n")

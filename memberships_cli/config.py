@@ -8,6 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from .errors import UsageError
@@ -42,6 +43,56 @@ def cache_dir() -> Path:
 
 def config_file() -> Path:
     return config_dir() / CONFIG_FILE_NAME
+
+
+def private_dir(path: Path) -> Path:
+    """Create our directory `path` with mode 0700 if it is missing (missing parents, such as
+    ~/.config, get the usual mode): the token, settings and caches are nobody else's business.
+    An existing directory is left as it is; `unsafe_directory` says when that is a problem."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    return path
+
+
+def unsafe_directory(path: Path, ours: tuple[Path, ...] = ()) -> tuple[str, str] | None:
+    """Why another user could swap what `path` holds, as (problem, fix), or None when no one can.
+
+    Like ssh's StrictModes: `path` and every directory above it, up to the home directory (or the
+    root when `path` is not under it), must belong to us or root and must not be writable by group
+    or others, unless its sticky bit stops them from renaming what is ours (/tmp). `ours` are the
+    directories we create, whose fix is `chmod 700`; the others only need `chmod go-w`.
+    POSIX only: Windows keeps permissions in ACLs, not mode bits.
+    """
+    if os.name != "posix":
+        return None
+    import stat
+
+    home = Path.home().resolve()
+    mine = {p.resolve() for p in ours}
+    uid = os.getuid()
+    current = path.resolve()
+    while True:
+        try:
+            info = current.stat()
+        except FileNotFoundError:
+            info = None  # created 0700 by us when it is needed
+        if info is not None:
+            if info.st_uid not in (uid, 0):
+                return (
+                    f"{current} belongs to another user (uid {info.st_uid})",
+                    "use a directory of your own (XDG_CONFIG_HOME)",
+                )
+            mode = stat.S_IMODE(info.st_mode)
+            if mode & 0o022 and not mode & stat.S_ISVTX:
+                who = "other users" if mode & 0o002 else "its group"
+                fix = f"chmod 700 {current}" if current in mine else f"chmod go-w {current}"
+                return f"{current} is writable by {who} (mode {mode:04o})", f"run `{fix}`"
+        if current == home or current.parent == current:
+            return None
+        current = current.parent
 
 
 def is_loopback(host: str) -> bool:
@@ -182,7 +233,7 @@ def write_config(path: Path, profiles: dict[str, dict[str, str]]) -> None:
 
     temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -191,6 +242,24 @@ def write_config(path: Path, profiles: dict[str, dict[str, str]]) -> None:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
         raise UsageError(f"cannot write the config file {path}: {exc.strerror or exc}") from None
+
+
+def update_config(path: Path, change: Callable[[dict[str, dict[str, str]]], bool]) -> bool:
+    """Read the profiles, let `change` edit them in place, and write them back if it returns True
+    (returned in turn), all under a lock: two runs doing this at once (say `config set` for two profiles) take turns,
+    so the second reads what the first wrote instead of undoing it."""
+    from .lockfile import held
+
+    try:
+        private_dir(path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write the config file {path}: {exc.strerror or exc}") from None
+    with held(path.parent / f".{path.name}.lock"):
+        profiles = read_config(path)
+        changed = change(profiles)
+        if changed:
+            write_config(path, profiles)
+    return changed
 
 
 # -- settings of one run ---------------------------------------------------------------------------

@@ -111,15 +111,18 @@ def set_cmd(
     value: Annotated[str, typer.Argument(metavar="VALUE", help="api_url: https://HOST[/PATH]; format: table, plain, json, jsonl or csv.")],
 ) -> None:
     """Store a setting for the profile (the profile is created if it is new)."""
-    from ..config import config_file, read_config, validate_setting, write_config
+    from ..config import config_file, update_config, validate_setting
 
     app = ctx.obj
     _check_key(key)
     value = validate_setting(key, value, hint=_EXAMPLES[key])
     path = config_file()
-    profiles = read_config(path)
-    profiles.setdefault(app.settings.profile, {})[key] = value
-    write_config(path, profiles)
+
+    def change(profiles: dict) -> bool:
+        profiles.setdefault(app.settings.profile, {})[key] = value
+        return True
+
+    update_config(path, change)
     app.say(f"Set {key}={value} for profile {app.settings.profile} in {path}.")
     _override_note(app, key)
 
@@ -130,18 +133,18 @@ def unset_cmd(
     key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
 ) -> None:
     """Remove a setting from the profile, so the default applies again."""
-    from ..config import config_file, read_config, write_config
+    from ..config import config_file, update_config
 
     app = ctx.obj
     _check_key(key)
     path = config_file()
-    profiles = read_config(path)
-    table = profiles.get(app.settings.profile, {})
-    if key not in table:
+
+    def change(profiles: dict) -> bool:
+        return profiles.get(app.settings.profile, {}).pop(key, None) is not None
+
+    if not update_config(path, change):
         app.say(f"{key} is not set for profile {app.settings.profile}: nothing to unset.")
         return
-    del table[key]
-    write_config(path, profiles)
     app.say(f"Unset {key} for profile {app.settings.profile} in {path}; the default is {_DEFAULTS[key]}.")
 
 

@@ -132,6 +132,8 @@ def login(
             "drop --sandbox (or unset MEMBERSHIPS_SANDBOX) to log in to the real API",
         )
     store = app.token_store()
+    if insecure_storage:
+        store.check_file_directory()  # before the token is asked for, not after
     _env_note(app, "overrides the stored token: unset it to use the token you store now.")
     value = _read_token(app, with_token)
     app.use_token(Token(value, "login"))
@@ -143,26 +145,28 @@ def login(
             f"check that you pasted the whole token, and that it is for {store.host}",
         ) from None
     if insecure_storage:
-        path = store.file_set(value)
-        try:
-            store.keyring_delete()  # an older keyring entry would take precedence over the file
-        except KeyringUnavailable:
-            pass  # no keyring, so nothing there to shadow the file
-        except KeyringTimeout as exc:
-            app.say(f"warning: {exc.message}: a token stored there earlier would take precedence over the file")
+        with store.locked():
+            path = store.file_set(value)
+            try:
+                store.keyring_delete()  # an older keyring entry would take precedence over the file
+            except KeyringUnavailable:
+                pass  # no keyring, so nothing there to shadow the file
+            except KeyringTimeout as exc:
+                app.say(f"warning: {exc.message}: a token stored there earlier would take precedence over the file")
         app.say(
             f"warning: the token is stored unencrypted in {path} (readable only by you, mode 0600); "
             "anyone with access to your account or its backups can use it. `memberships logout` removes it."
         )
         where = f"the token file {path}"
     else:
-        try:
-            store.keyring_set(value)
-        except KeyringUnavailable as exc:
-            raise AuthError(f"the token was not stored: {exc.message}", exc.hint) from None
-        where = "the OS keyring"
-        if store.file_delete():
-            where += f" (and removed the older token file {store.path})"
+        with store.locked():
+            try:
+                store.keyring_set(value)
+            except KeyringUnavailable as exc:
+                raise AuthError(f"the token was not stored: {exc.message}", exc.hint) from None
+            where = "the OS keyring"
+            if store.file_delete():
+                where += f" (and removed the older token file {store.path})"
     app.say(f"✓ Logged in to {store.host} as {_who(user)}, profile {store.profile}; token stored in {where}.")
 
 
@@ -184,15 +188,16 @@ def logout(ctx: typer.Context) -> None:
     store = app.token_store()
     removed = []
     pending: KeyringTimeout | None = None
-    try:
-        if store.keyring_delete():
-            removed.append("the OS keyring")
-    except KeyringUnavailable as exc:
-        app.log(f"* {exc.message}")
-    except KeyringTimeout as exc:
-        pending = exc  # the file still goes; then the error
-    if store.file_delete():
-        removed.append(f"the token file {store.path}")
+    with store.locked():
+        try:
+            if store.keyring_delete():
+                removed.append("the OS keyring")
+        except KeyringUnavailable as exc:
+            app.log(f"* {exc.message}")
+        except KeyringTimeout as exc:
+            pending = exc  # the file still goes; then the error
+        if store.file_delete():
+            removed.append(f"the token file {store.path}")
     if removed:
         app.say(f"✓ Logged out of {store.host}, profile {store.profile}: removed the token from {' and '.join(removed)}.")
     elif pending is None:
