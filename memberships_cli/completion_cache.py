@@ -58,7 +58,9 @@ def save(slugs: Iterable[str], now: float | None = None) -> None:
     data = {"savedAt": time.time() if now is None else now, "slugs": sorted(set(slugs))}
     temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from .config import private_dir
+
+        private_dir(path.parent)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(json.dumps(data))  # json.dump writes chunk by chunk: ~10x slower here

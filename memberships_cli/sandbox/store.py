@@ -98,7 +98,9 @@ class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            from ..config import private_dir
+
+            private_dir(self.path.parent)
         self._lock = threading.Lock()
         # Autocommit mode: transactions are opened explicitly, so each one is visibly scoped.
         self._conn = sqlite3.connect(
