@@ -13,7 +13,6 @@ Example counts are fixed below (deadline off); `pytest --hypothesis-show-statist
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
@@ -45,7 +44,8 @@ def examples(name: str) -> settings:
     # No explain phase: it re-runs a failing example hundreds of times, minutes for a CLI run.
     phases = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
     return settings(max_examples=EXAMPLES[name], deadline=None, suppress_health_check=HEALTH, phases=phases)
-EXAMPLES = {"list": 60, "show": 40, "accept": 40, "leave": 30, "status": 30, "nulls": 40, "argv": 150}
+EXAMPLES = {"list": 60, "show": 40, "accept": 40, "leave": 30, "status": 30, "nulls": 40, "argv": 40,
+            "argv per command": 12}
 
 
 # -- strategies from the contract's schemas -----------------------------------------------------
@@ -162,15 +162,63 @@ def api(tmp_path_factory):
     server.stop()
 
 
+# The command paths (group, subcommand) that click resolved in the current run, e.g. [("config", "set")]:
+# how the argv fuzz knows it reached a command rather than stopping at "No such command".
+RESOLVED: list[tuple[str, ...]] = []
+
+
+def _recording(group, path: tuple[str, ...] = ()):
+    """`group` (a click Group) and its subgroups, recording every command they resolve."""
+    resolve = group.resolve_command
+
+    def resolve_command(ctx, args):
+        name, command, rest = resolve(ctx, args)
+        if command is not None:
+            RESOLVED.append((*path, command.name))
+        return name, command, rest
+
+    group.resolve_command = resolve_command
+    for name, sub in getattr(group, "commands", {}).items():
+        if hasattr(sub, "resolve_command"):
+            _recording(sub, (*path, name))
+    return group
+
+
+@contextmanager
+def _as_a_fresh_process():
+    """Run with the app as a fresh `python -m memberships_cli` has it: no command registered until
+    `cli.main` registers the one its argv names (cli.build_app). The app object lives as long as
+    the process, so without this the commands registered by earlier runs, or by other test files,
+    would decide which argv reach a command. The earlier state is put back for whoever runs next."""
+    app = cli.app
+    saved = (list(app.registered_commands), list(app.registered_groups), list(cli._registered))
+    app.registered_commands.clear()
+    app.registered_groups.clear()
+    cli._registered.clear()
+    try:
+        yield
+    finally:
+        app.registered_commands[:], app.registered_groups[:], cli._registered[:] = saved
+
+
 @contextmanager
 def _reused_per_process():
     """Build once what a real run builds once per process: the Typer command tree and the TLS
     context (httpx loads the CA bundle even for http://). Each is ~80 ms, four times the rest of
-    an in-process run, and neither holds state between runs."""
+    an in-process run, and neither holds state between runs. The tree is kept per set of
+    registered command modules, which is all that tells one tree from another here."""
     import httpx._transports.default as transport
     import typer.main
 
-    command = functools.lru_cache(maxsize=None)(typer.main.get_command)
+    get_command = typer.main.get_command
+    trees: dict = {}
+
+    def command(app):
+        key = (id(app), tuple(cli._registered))
+        if key not in trees:
+            trees[key] = _recording(get_command(app))
+        return trees[key]
+
     contexts: dict = {}
 
     def ssl_context(*args, **kwargs):
@@ -200,8 +248,10 @@ def run(args: list[str], api_url: str, env: dict | None = None) -> tuple[int, st
         full = base_env(home) | {"MEMBERSHIPS_API_URL": api_url, "MEMBERSHIPS_TOKEN": TOKEN,
                                  "MEMBERSHIPS_RETRIES": "0"} | (env or {})
         out, err = _pipe(), _pipe()
+        RESOLVED.clear()
         with mock.patch.dict(os.environ, full, clear=True), mock.patch.object(sys, "stdin", io.StringIO("")), \
-                mock.patch.object(sys, "argv", ["memberships", *args]), redirect_stdout(out), redirect_stderr(err):
+                mock.patch.object(sys, "argv", ["memberships", *args]), redirect_stdout(out), redirect_stderr(err), \
+                _as_a_fresh_process():
             code = cli.main(args)
         texts = [stream.buffer.getvalue().decode("utf-8") for stream in (out, err)]
     assert "Traceback" not in texts[0] + texts[1], texts
@@ -332,15 +382,19 @@ WORDS = [
     "", " ", "invited", "active", "http://127.0.0.1:1", "https://127.0.0.1:1", "http://api.bird.com",
     "ftp://x", "default", "work", "x" * 300, "\x1b[31m", "\u00e9", "\ud800",
 ]
-GLOBALS = ["--verbose", "-v", "--no-color", "--sandbox", "--timeout", "2", "--api-url", "--profile", "work", "--version", "-h"]
-COMMANDS = ["list", "show", "accept", "leave", "login", "logout", "status", "config", "sandbox", "completion"]
+# Global options as a person writes them, each with its value: a bare "--profile" before the command
+# would take the command's name as its value.
+GLOBALS = [["--verbose"], ["-v"], ["--no-color"], ["--sandbox"], ["--timeout", "2"], ["--profile", "work"],
+           ["--api-url", "http://127.0.0.1:1"]]
+# Every command, groups by each of their subcommands (`sandbox serve` would serve until stopped).
+COMMAND_PATHS = [
+    ("list",), ("show",), ("accept",), ("leave",), ("login",), ("logout",), ("status",),
+    ("config", "path"), ("config", "list"), ("config", "get"), ("config", "set"), ("config", "unset"),
+    ("sandbox", "reset"), ("completion",),
+]
 WORD = st.sampled_from(WORDS) | st.text(max_size=10)
-# Mostly shaped like a command line (global options, a command, anything after), sometimes not at all.
-ARGS = st.one_of(
-    st.tuples(st.lists(st.sampled_from(GLOBALS), max_size=2), st.sampled_from(COMMANDS), st.lists(WORD, max_size=6))
-    .map(lambda parts: [*parts[0], parts[1], *parts[2]]),
-    st.lists(WORD, max_size=7),
-)
+OPTIONS = st.lists(st.sampled_from(GLOBALS), max_size=2).map(lambda options: [w for option in options for w in option])
+ANY_WORDS = st.lists(WORD, max_size=7)
 
 
 def _bounded(args: list[str]) -> bool:
@@ -358,10 +412,8 @@ def _bounded(args: list[str]) -> bool:
     return True
 
 
-@examples("argv")
-@given(args=ARGS)
-def test_any_argument_list_ends_with_an_exit_code_from_the_table(api, args):
-    assume(_bounded(args))
+def _run_argv(api, args: list[str]) -> tuple[str, ...] | None:
+    """Run one fuzzed argv; the command it reached (None for none), after the common checks."""
     counted("argv")
     api.clear_faults()
     api.store.reset()
@@ -370,12 +422,45 @@ def test_any_argument_list_ends_with_an_exit_code_from_the_table(api, args):
     assert code in EXIT_CODES, (code, err)
     if code not in (0, 130):
         assert err.strip(), "a failure says why"
+    leaf = RESOLVED[-1] if RESOLVED and RESOLVED[-1] in COMMAND_PATHS else None
+    REACH[leaf is not None] = REACH.get(leaf is not None, 0) + 1
+    return leaf
+
+
+REACH: dict[bool, int] = {}
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=" ".join)
+def test_any_arguments_to_a_command_end_with_an_exit_code_from_the_table(api, path):
+    """Global options, then a real command, then anything: every command's own parsing is fuzzed,
+    and the command is always the one reached (as the entry point registers only the command its
+    argv names, a wrong guess there would end in "No such command")."""
+
+    @examples("argv per command")
+    @given(options=OPTIONS, rest=ANY_WORDS)
+    def one(options, rest):
+        args = [*options, *path, *rest]
+        assume(_bounded(args))
+        assert _run_argv(api, args) == path, args
+
+    one()
+
+
+@examples("argv")
+@given(args=ANY_WORDS)
+def test_any_argument_list_ends_with_an_exit_code_from_the_table(api, args):
+    assume(_bounded(args))
+    leaf = _run_argv(api, args)
+    event(f"reached {' '.join(leaf)}" if leaf else "reached no command")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report_counts():
     yield
     print("\nHypothesis examples run:", ", ".join(f"{k}={v}" for k, v in sorted(COUNTS.items())))
+    if REACH:
+        reached, total = REACH.get(True, 0), sum(REACH.values())
+        print(f"argv fuzz: {reached} of {total} examples ({reached / total:.0%}) reached a command")
 
 
 def test_strategies_produce_contract_valid_extremes():
