@@ -130,12 +130,25 @@ def test_invalid_wait_is_a_usage_error(cli, sandbox):
 @pytest.mark.parametrize("command", [["accept", "--all"], ["accept", "globex-retail", "acme-logistics"],
                                      ["leave", "acme-logistics", "globex-retail"]])
 def test_dry_run_sends_nothing(cli, sandbox, command):
-    before = sandbox.store.all()
+    before = sandbox.store.all()  # in the order the API lists them
     r = cli(*command, "--dry-run", "--json")
     assert r.code == 0, r
     assert {r_["method"] for r_ in sandbox.requests} == {"GET"}
     assert sandbox.store.all() == before
-    assert {o["result"] for o in json.loads(r.stdout)} <= {"would-accept", "would-leave", "already-active"}
+    # Exactly what a real run would do, organization by organization, with the membership it saw.
+    by_slug = {m["organization"]["slug"]: m for m in before}
+    if command == ["accept", "--all"]:
+        chosen = [m for m in before if m["status"] == "invited"]
+        assert len(chosen) >= 2  # the seed has invitations: an empty answer cannot pass
+    else:
+        chosen = [by_slug[slug] for slug in command[1:]]
+    would = {"accept": {"invited": "would-accept", "active": "already-active"}, "leave": {"invited": "would-leave", "active": "would-leave"}}
+    expected = [
+        {"organization": m["organization"]["slug"], "organizationId": m["organization"]["id"],
+         "result": would[command[0]][m["status"]], "membership": m, "error": None}
+        for m in chosen
+    ]
+    assert json.loads(r.stdout) == expected
 
 
 def test_leave_several_with_yes(cli, sandbox):
