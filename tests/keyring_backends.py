@@ -108,3 +108,15 @@ class TripwireKeyring(KeyringBackend):
     def delete_password(self, service, username):
         self._record(f"delete {service} {username}")
         raise AssertionError("the keyring was touched")
+
+
+class BuggyKeyring(KeyringBackend):
+    """A backend with a bug of its own: it raises what no keyring error is. The CLI cannot know
+    what went wrong, so this is one honest way to reach its last-resort handler from outside."""
+
+    priority = 1
+
+    def get_password(self, service, username):
+        raise ValueError("bug in the keyring backend")
+
+    set_password = delete_password = get_password
