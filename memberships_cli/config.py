@@ -70,7 +70,10 @@ def unsafe_directory(path: Path, ours: tuple[Path, ...] = ()) -> tuple[str, str]
         return None
     import stat
 
-    home = Path.home().resolve()
+    try:
+        home = Path.home().resolve()
+    except RuntimeError:  # no HOME and no password entry: check up to the root
+        home = None
     mine = {p.resolve() for p in ours}
     uid = os.getuid()
     current = path.resolve()
@@ -79,6 +82,8 @@ def unsafe_directory(path: Path, ours: tuple[Path, ...] = ()) -> tuple[str, str]
             info = current.stat()
         except FileNotFoundError:
             info = None  # created 0700 by us when it is needed
+        except OSError as exc:
+            return f"{current} cannot be checked ({exc.strerror or exc})", f"check the permissions of {current}"
         if info is not None:
             if info.st_uid not in (uid, 0):
                 return (
@@ -246,8 +251,8 @@ def write_config(path: Path, profiles: dict[str, dict[str, str]]) -> None:
 
 def update_config(path: Path, change: Callable[[dict[str, dict[str, str]]], bool]) -> bool:
     """Read the profiles, let `change` edit them in place, and write them back if it returns True
-    (returned in turn), all under a lock: two runs doing this at once (say `config set` for two profiles) take turns,
-    so the second reads what the first wrote instead of undoing it."""
+    (which is returned in turn), all under a lock: two runs doing this at once (say `config set`
+    for two profiles) take turns, so the second reads what the first wrote instead of undoing it."""
     from .lockfile import held
 
     try:

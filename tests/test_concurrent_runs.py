@@ -180,3 +180,28 @@ def test_config_set_through_a_held_lock_waits_for_it(home, cli):
     ((code, out, err),) = finish([waiting])
     assert code == 0, err
     assert read_config(path) == {"work": {"format": "csv"}}
+
+
+def test_login_waits_for_the_tokens_lock(home, sandbox):
+    """Storing a token is two steps (the file, the keyring entry that would shadow it): a login
+    finding another login or logout in the middle of them waits for it to finish."""
+    config = home / "config" / "memberships-cli"
+    config.mkdir(mode=0o700)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(config / ".tokens.lock")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    env = base_env(home)
+    env["MEMBERSHIPS_API_URL"] = sandbox.url
+    token = config / "tokens" / f"127.0.0.1%3A{sandbox.port}%3Adefault.token"
+    try:
+        assert holder.stdout.readline() == "held\n"
+        waiting = start(["login", "--with-token", "--insecure-storage"], env, SANDBOX_TOKEN)
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=1)  # bounded: it must still be waiting while the lock is held
+        assert not token.exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    ((code, out, err),) = finish([waiting])
+    assert code == 0, err
+    assert token.read_text() == SANDBOX_TOKEN + "\n"
