@@ -57,10 +57,11 @@ def list_memberships(
             writer.write_page(page)
         completed = True
     finally:
-        # An unfinished JSON array is left open on purpose, so `| jq` fails loudly instead of
-        # reading a partial list as a whole one; every other format keeps the rows it received.
-        if completed or chosen != "json":
+        # A failed listing keeps the rows it received and looks unfinished (see ListWriter.abandon).
+        if completed:
             writer.close()
+        else:
+            writer.abandon()
     if writer.count == 0 and chosen == "table" and app.stdout_isatty:
         app.say("No memberships found." if status is None else f"No memberships with status {status!r}.")
 
