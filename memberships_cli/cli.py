@@ -188,7 +188,29 @@ def main(argv: list[str] | None = None) -> int:
     return int(code)
 
 
+def _never_fail_to_encode() -> None:
+    """Print what a narrow stdout or stderr cannot encode (`PYTHONIOENCODING=ascii`, latin-1, a
+    legacy locale, Windows output to a file) as backslash escapes instead of failing with
+    UnicodeEncodeError. JSON output escapes as \\uXXXX by itself for such a stream, so it stays
+    lossless (output.escape.narrow_encoding)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) in ("strict", "surrogateescape"):
+            reconfigure(errors="backslashreplace")
+
+
+def _utf8_args(args: list[str]) -> list[str]:
+    """Arguments as UTF-8 text under a locale that is not (the C locale with UTF-8 mode and locale
+    coercion off): Python hands over their non-ASCII bytes as lone surrogates, which cannot go into
+    a URL, a config file or a message. Bytes that are not UTF-8 either become U+FFFD."""
+    import os
+
+    return [arg if arg.isascii() else os.fsencode(arg).decode("utf-8", "replace") for arg in args]
+
+
 def run() -> None:
+    _never_fail_to_encode()
+    sys.argv[1:] = _utf8_args(sys.argv[1:])
     try:
         code = main()
         sys.stdout.flush()

@@ -92,11 +92,11 @@ def show(
     res = _resolve_one(app, org)
     membership = app.client().get_membership(res.org_id)
     if chosen == "json":
-        from ..output.escape import dumps
+        from ..output.escape import dumps, narrow_encoding
         from ..output.fields import project
 
         obj = project(membership.raw, field_paths) if fields is not None else membership.raw
-        app.stdout.write(dumps(obj, indent=2) + "\n")
+        app.stdout.write(dumps(obj, indent=2, ascii_only=narrow_encoding(app.stdout) is not None) + "\n")
     elif chosen == "table" and fields is None:
         app.stdout.write(render_detail(membership, color=app.color_out))
     else:
@@ -372,7 +372,7 @@ def leave(
 
 
 def _confirm_leave(app, client, resolutions) -> None:
-    from ..output.escape import escape_control
+    from ..output.escape import as_printed, escape_control, narrow_encoding
 
     names = []
     for res in resolutions:
@@ -383,6 +383,9 @@ def _confirm_leave(app, client, resolutions) -> None:
                 pass  # the leave itself will report it
         names.append(escape_control(res.membership.label if res.membership else res.ref))
     what = names[0] if len(names) == 1 else f"{len(names)} organizations ({', '.join(names)})"
+    # typer writes the prompt through its own stream wrapper, UTF-8 where stderr says ascii: hand
+    # it the text stderr itself would print.
+    what = as_printed(what, narrow_encoding(app.stderr))
     if not typer.confirm(f"Leave {what}?", default=False, err=True):
         raise UsageError("not left: confirmation declined", "pass --yes to skip the question")
 

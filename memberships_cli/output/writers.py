@@ -11,7 +11,7 @@ import csv
 from typing import Callable, TextIO
 
 from ..models import Membership
-from .escape import csv_safe, dumps, escape_control
+from .escape import csv_safe, dumps, escape_control, narrow_encoding
 from .fields import FIELDS, STATUS_STYLE, lookup, project
 from .table import render_table
 
@@ -42,12 +42,13 @@ class JsonWriter(ListWriter):
 
     def __init__(self, out: TextIO, fields: tuple[str, ...] | None) -> None:
         super().__init__(out, fields or ())
+        self._ascii_only = narrow_encoding(out) is not None
 
     def write_page(self, memberships: list[Membership]) -> None:
         chunks = []
         for m in memberships:
             obj = project(m.raw, self.fields) if self.fields else m.raw
-            chunks.append(("[\n  " if self.count == 0 else ",\n  ") + dumps(obj))
+            chunks.append(("[\n  " if self.count == 0 else ",\n  ") + dumps(obj, ascii_only=self._ascii_only))
             self.count += 1
         self.out.write("".join(chunks))
         self.out.flush()
@@ -63,9 +64,15 @@ class JsonWriter(ListWriter):
 
 
 class JsonLinesWriter(ListWriter):
+    def __init__(self, out: TextIO, fields: tuple[str, ...]) -> None:
+        super().__init__(out, fields)
+        self._ascii_only = narrow_encoding(out) is not None
+
     def write_page(self, memberships: list[Membership]) -> None:
+        ascii_only = self._ascii_only
         self.out.write(
-            "".join(dumps(project(m.raw, self.fields) if self.fields else m.raw) + "\n" for m in memberships)
+            "".join(dumps(project(m.raw, self.fields) if self.fields else m.raw, ascii_only=ascii_only) + "\n"
+                    for m in memberships)
         )
         self.out.flush()
         self.count += len(memberships)
@@ -165,6 +172,7 @@ class TableWriter(ListWriter):
                         styles=self.styles,
                         shrink=[FIELDS[f].shrink for f in self.fields],
                         caps=[FIELDS[f].cap for f in self.fields],
+                        encoding=narrow_encoding(self.out),
                     )
                 )
                 + "\n"
