@@ -205,3 +205,16 @@ def test_arguments_under_a_legacy_locale_are_read_as_utf8(run, sandbox):
     assert r.code == 0, r
     assert r.stdout == "[]\n"
     assert [q["query"].get("status") for q in sandbox.requests] == ["ü日"]
+
+
+@pytest.mark.parametrize("encoding, ellipsis", [("ascii", "~"), ("latin-1", "~"), ("cp1252", "…")])
+def test_a_table_for_a_narrow_stream_measures_cells_as_printed(encoding, ellipsis):
+    from memberships_cli.output.table import render_table
+
+    rows = [["東京ロジスティクス", "tokyo"], ["Zürich", "zurich"], ["Rocket 🚀", "rocket"]]
+    lines = list(render_table(["NAME", "SLUG"], rows, width=None, color=False, encoding=encoding))
+    assert len({line.index(slug) for line, slug in zip(lines, ["SLUG", "tokyo", "zurich", "rocket"])}) == 1
+    assert all(line.encode(encoding) for line in lines)  # nothing left that the stream cannot encode
+    cut = list(render_table(["NAME", "SLUG"], rows, width=20, color=False, encoding=encoding))
+    assert all(len(line) <= 20 for line in cut)
+    assert cut[1].startswith("\\u6771") and cut[1].split("  ")[0].endswith(ellipsis)
