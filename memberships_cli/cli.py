@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .errors import EXIT_CODE_TABLE, CliError, ExitCode
+from .errors import EXIT_CODE_TABLE, CliError, ExitCode, Terminated
 
 EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {int(code):<4} {text}" for code, text in EXIT_CODE_TABLE)
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = command.main(args=argv, prog_name="memberships", standalone_mode=False)
         if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself
-            print("\nInterrupted.", file=sys.stderr)
+            code = _stopped()
     except click_exceptions.NoArgsIsHelpError as exc:
         # `memberships` or `memberships sandbox` alone: the help, on stdout, as a success (like gh).
         print(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
@@ -163,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_error_line(exc.message, exc.hint, _stderr_color()), file=sys.stderr)
         code = exc.exit_code
     except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C at a prompt (typer._click has no Abort)
-        print("\nInterrupted.", file=sys.stderr)
-        code = ExitCode.INTERRUPTED
+        code = _stopped()
     except BrokenPipeError:
         code = _reader_gone()
     except SystemExit as exc:
@@ -188,12 +187,74 @@ def main(argv: list[str] | None = None) -> int:
     return int(code)
 
 
+class _Sigterm:
+    """SIGTERM (`timeout`, a CI cancel, `docker stop`) takes Ctrl-C's path: the handler raises
+    errors.Terminated, a KeyboardInterrupt, in the main thread, and main() ends with exit 143.
+    Process-wide state, as the signal disposition itself is."""
+
+    received = False
+
+    @classmethod
+    def install(cls) -> None:
+        import signal
+
+        signal.signal(signal.SIGTERM, cls._handle)
+
+    @classmethod
+    def _handle(cls, signum, frame) -> None:
+        cls.received = True
+        raise Terminated()
+
+
+def _stopped() -> ExitCode:
+    """The end of a run stopped by Ctrl-C (130) or SIGTERM (143): one line on stderr."""
+    if _Sigterm.received:
+        print("\nTerminated.", file=sys.stderr)
+        return ExitCode.TERMINATED
+    print("\nInterrupted.", file=sys.stderr)
+    return ExitCode.INTERRUPTED
+
+
+def _never_fail_to_encode() -> None:
+    """Print what a narrow stdout or stderr cannot encode (`PYTHONIOENCODING=ascii`, latin-1, a
+    legacy locale, Windows output to a file) as backslash escapes instead of failing with
+    UnicodeEncodeError. JSON output escapes as \\uXXXX by itself for such a stream, so it stays
+    lossless (output.escape.narrow_encoding)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) in ("strict", "surrogateescape"):
+            reconfigure(errors="backslashreplace")
+
+
+def _utf8_args(args: list[str]) -> list[str]:
+    """Arguments as UTF-8 text under a locale that is not (the C locale with UTF-8 mode and locale
+    coercion off): Python hands over their non-ASCII bytes as lone surrogates, which cannot go into
+    a URL, a config file or a message. Bytes that are not UTF-8 either become U+FFFD."""
+    import os
+
+    return [arg if arg.isascii() else os.fsencode(arg).decode("utf-8", "replace") for arg in args]
+
+
 def run() -> None:
+    import os
+    import signal
+
+    _never_fail_to_encode()
+    sys.argv[1:] = _utf8_args(sys.argv[1:])
+    _Sigterm.install()
     try:
         code = main()
+        # The run is over: a signal now ends the process as usual, never as a traceback from here.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         sys.stdout.flush()
     except BrokenPipeError:  # main() handles the pipe breaking in a command; this, in the last flush
         code = _reader_gone()
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+        # A bulk run told to stop waiting leaves requests in flight on worker threads, which the
+        # interpreter would wait for at exit. The report is out: leave now.
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     AUTH = 4  # no token, or the API rejected it (401/403)
     NETWORK = 5  # connection failure, timeout, rate limit or 5xx after retries
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (128 + 15): `timeout`, a CI cancel, `docker stop`
 
 
 EXIT_CODE_TABLE = (
@@ -26,6 +27,7 @@ EXIT_CODE_TABLE = (
     (ExitCode.AUTH, "authentication: no token, or the API rejected it (401/403)"),
     (ExitCode.NETWORK, "network: no connection, timeout, 429 or 502/503/504 after retries"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
+    (ExitCode.TERMINATED, "terminated (SIGTERM: timeout, a CI cancel, docker stop)"),
 )
 
 
@@ -56,10 +58,25 @@ class NetworkError(CliError):
     exit_code = ExitCode.NETWORK
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the handler `cli.run` installs. A KeyboardInterrupt,
+    so it takes Ctrl-C's path everywhere: a bulk run reports what it did, a listing keeps its rows.
+    `cli.main` ends it with exit 143 and "Terminated."."""
+
+
 class Interrupted(CliError):
-    """Ctrl-C: for the items of a bulk run that were never sent."""
+    """Ctrl-C or SIGTERM: for the items of a bulk run that were never sent, or whose answer was
+    not waited for."""
 
     exit_code = ExitCode.INTERRUPTED
+
+    @classmethod
+    def by(cls, stop: KeyboardInterrupt, message: str) -> "Interrupted":
+        """`message` about an item, worded and coded for what stopped the run."""
+        error = cls(message.format(stopped="terminated" if isinstance(stop, Terminated) else "interrupted"))
+        if isinstance(stop, Terminated):
+            error.exit_code = ExitCode.TERMINATED
+        return error
 
 
 class ApiError(CliError):

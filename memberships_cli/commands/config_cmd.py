@@ -61,13 +61,15 @@ def list_cmd(
     import json
 
     from ..config import config_file, read_config
+    from ..output.escape import narrow_encoding
 
     app = ctx.obj
+    ascii_only = narrow_encoding(app.stdout) is not None
     path = config_file()
     profiles = read_config(path)
     if all_profiles:
         if json_flag:
-            app.stdout.write(json.dumps(profiles, ensure_ascii=False, indent=2) + "\n")
+            app.stdout.write(json.dumps(profiles, ensure_ascii=ascii_only, indent=2) + "\n")
         else:
             for name, table in sorted(profiles.items()):
                 for key, value in table.items():
@@ -77,7 +79,7 @@ def list_cmd(
         return
     table = profiles.get(app.settings.profile, {})
     if json_flag:
-        app.stdout.write(json.dumps(table, ensure_ascii=False, indent=2) + "\n")
+        app.stdout.write(json.dumps(table, ensure_ascii=ascii_only, indent=2) + "\n")
     else:
         for key, value in table.items():
             app.stdout.write(f"{key}={value}\n")

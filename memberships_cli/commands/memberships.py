@@ -57,10 +57,11 @@ def list_memberships(
             writer.write_page(page)
         completed = True
     finally:
-        # An unfinished JSON array is left open on purpose, so `| jq` fails loudly instead of
-        # reading a partial list as a whole one; every other format keeps the rows it received.
-        if completed or chosen != "json":
+        # A failed listing keeps the rows it received and looks unfinished (see ListWriter.abandon).
+        if completed:
             writer.close()
+        else:
+            writer.abandon()
     if writer.count == 0 and chosen == "table" and app.stdout_isatty:
         app.say("No memberships found." if status is None else f"No memberships with status {status!r}.")
 
@@ -91,11 +92,11 @@ def show(
     res = _resolve_one(app, org)
     membership = app.client().get_membership(res.org_id)
     if chosen == "json":
-        from ..output.escape import dumps
+        from ..output.escape import dumps, narrow_encoding
         from ..output.fields import project
 
         obj = project(membership.raw, field_paths) if fields is not None else membership.raw
-        app.stdout.write(dumps(obj, indent=2) + "\n")
+        app.stdout.write(dumps(obj, indent=2, ascii_only=narrow_encoding(app.stdout) is not None) + "\n")
     elif chosen == "table" and fields is None:
         app.stdout.write(render_detail(membership, color=app.color_out))
     else:
@@ -168,21 +169,23 @@ def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str
     """Run `func` over every resolution on a thread pool sharing the one HTTP client; keep order.
 
     Threads over one sync httpx client measured 1.27x the ideal time at 8 workers; httpx's async
-    client was 3-12x slower here (CPU-bound), so threads it is. Ctrl-C cancels what has not
-    started, lets what is in flight finish, and reports both: (outcomes, interrupted).
+    client was 3-12x slower here (CPU-bound), so threads it is. Ctrl-C or SIGTERM cancels what has
+    not started and waits for the answers to what is in flight; a second one stops waiting (those
+    are reported as failed: they may have been applied). Returns (outcomes, interrupted).
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
     from queue import Empty, SimpleQueue
 
     from ..errors import Interrupted
-    from ..operations import not_done
+    from ..operations import Outcome, not_done
 
     client = app.client(max_connections=max(concurrency, 1))
     outcomes: list = [None] * len(resolutions)
     progress = _progress(app, len(resolutions), verb)
     pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(resolutions))))
     futures = {}
-    interrupted = False
+    stop: KeyboardInterrupt | None = None
+    abandoned = False
     # Finished futures queue themselves: concurrent.futures.wait() re-arms every pending future on
     # each call, O(n^2) for n organizations, which cost ~0.6 ms of CPU (and of the GIL) per accept.
     finished: SimpleQueue = SimpleQueue()
@@ -201,18 +204,40 @@ def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str
             outcomes[futures[future]] = future.result()
             if progress is not None:
                 progress.advance()
-    except KeyboardInterrupt:
-        interrupted = True
-        pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (errors.Terminated)
+        stop = exc
+        pool.shutdown(wait=False, cancel_futures=True)
+        if progress is not None:
+            progress.close()
+            progress = None
+        in_flight = [future for future in futures if not future.done()]
+        if in_flight:
+            requests = "1 request" if len(in_flight) == 1 else f"{len(in_flight)} requests"
+            app.say(f"Stopping: waiting for the answers to {requests} already sent; interrupt again to stop waiting.")
+            try:
+                while wait(in_flight, timeout=0.2).not_done:  # wakes up, so a second signal is never kept waiting
+                    pass
+            except KeyboardInterrupt:
+                abandoned = True
         for future, index in futures.items():
             if future.done() and not future.cancelled() and outcomes[index] is None:
                 outcomes[index] = future.result()
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=not abandoned)  # abandoned threads end with the process (cli.run)
         if progress is not None:
             progress.close()
-    why = Interrupted("interrupted before it was sent")
-    return [o if o is not None else not_done(resolutions[i], why) for i, o in enumerate(outcomes)], interrupted
+    if stop is None:
+        return outcomes, False
+    not_sent = Interrupted.by(stop, "{stopped} before it was sent")
+    unanswered = Interrupted.by(
+        stop, "{stopped} while waiting for the answer: it may have been applied; check with `memberships list`"
+    )
+    sent = {index for future, index in futures.items() if not future.cancelled()}
+    for i, res in enumerate(resolutions):
+        if outcomes[i] is None:
+            outcomes[i] = (Outcome(res.ref, "failed", res.org_id, res.membership, unanswered) if i in sent
+                           else not_done(res, not_sent))
+    return outcomes, True
 
 
 class _Progress:
@@ -371,7 +396,7 @@ def leave(
 
 
 def _confirm_leave(app, client, resolutions) -> None:
-    from ..output.escape import escape_control
+    from ..output.escape import as_printed, escape_control, narrow_encoding
 
     names = []
     for res in resolutions:
@@ -382,6 +407,9 @@ def _confirm_leave(app, client, resolutions) -> None:
                 pass  # the leave itself will report it
         names.append(escape_control(res.membership.label if res.membership else res.ref))
     what = names[0] if len(names) == 1 else f"{len(names)} organizations ({', '.join(names)})"
+    # typer writes the prompt through its own stream wrapper, UTF-8 where stderr says ascii: hand
+    # it the text stderr itself would print.
+    what = as_printed(what, narrow_encoding(app.stderr))
     if not typer.confirm(f"Leave {what}?", default=False, err=True):
         raise UsageError("not left: confirmation declined", "pass --yes to skip the question")
 

@@ -259,9 +259,9 @@ def status(
     if error is not None:
         report["error"] = error.message
     if json_flag:
-        from ..output.escape import dumps
+        from ..output.escape import dumps, narrow_encoding
 
-        app.stdout.write(dumps(report, indent=2) + "\n")
+        app.stdout.write(dumps(report, indent=2, ascii_only=narrow_encoding(app.stdout) is not None) + "\n")
     else:
         app.stdout.write(_render_status(report, user=report["user"]))
     app.stdout.flush()

@@ -4,6 +4,7 @@ execute, and colour that only we add."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from typing import Any
@@ -34,10 +35,36 @@ def escape_control(text: str) -> str:
 _JSON_AWKWARD = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def dumps(obj: Any, **kwargs: Any) -> str:
-    """JSON as we print it: UTF-8 text kept readable, awkward characters escaped; lossless."""
-    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+def dumps(obj: Any, *, ascii_only: bool = False, **kwargs: Any) -> str:
+    """JSON as we print it: UTF-8 text kept readable, awkward characters escaped; lossless.
+
+    `ascii_only`: every non-ASCII character as \\uXXXX, for a stream that cannot encode them all (see
+    `narrow_encoding`). Still the same JSON, and readable whatever encoding the reader assumes.
+    """
+    text = json.dumps(obj, ensure_ascii=ascii_only, **kwargs)
     return _JSON_AWKWARD.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def narrow_encoding(stream: Any) -> str | None:
+    """The encoding of `stream` when it cannot encode every character (`PYTHONIOENCODING=ascii`,
+    latin-1, a legacy locale, Windows output to a file), else None. Such a stream is set up at
+    start-up (cli.run) to print what it cannot encode as backslash escapes instead of failing."""
+    encoding = getattr(stream, "encoding", None)
+    if not isinstance(encoding, str):  # io.StringIO: text that never becomes bytes
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
+    return None if name.startswith("utf") else name
+
+
+def as_printed(text: str, encoding: str | None) -> str:
+    """`text` as a stream in `encoding` set up by cli.run will show it: what it cannot encode, as
+    backslash escapes. Lets a table measure the cells it will really print."""
+    if encoding is None:
+        return text
+    return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")

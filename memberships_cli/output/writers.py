@@ -1,5 +1,9 @@
 """The streaming list writers, one per format: table, plain, json, jsonl and csv. Each receives pages
-as they arrive; `close()` finishes the output."""
+as they arrive; `close()` finishes the output of a complete list, `abandon()` that of a failed one.
+
+Nothing reaches stdout before the first membership does: a listing that fails before any arrived
+(a 401, a refused connection, a malformed first page) leaves stdout empty in every format, so a
+script never takes an error for data."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import csv
 from typing import Callable, TextIO
 
 from ..models import Membership
-from .escape import csv_safe, dumps, escape_control
+from .escape import csv_safe, dumps, escape_control, narrow_encoding
 from .fields import FIELDS, STATUS_STYLE, lookup, project
 from .table import render_table
 
 class ListWriter:
-    """Receives pages as they arrive; `close()` finishes the output. Counts what it wrote."""
+    """Receives pages as they arrive; `close()` finishes the output of a complete list, `abandon()`
+    keeps what a failed one had written. Counts what it wrote."""
 
     def __init__(self, out: TextIO, fields: tuple[str, ...]) -> None:
         self.out = out
@@ -25,32 +30,49 @@ class ListWriter:
     def close(self) -> None:
         self.out.flush()
 
+    def abandon(self) -> None:
+        """The listing failed: keep the rows already written, add nothing that would make them
+        look complete."""
+        self.out.flush()
+
 
 class JsonWriter(ListWriter):
-    """A JSON array written item by item: flat memory however long the list."""
+    """A JSON array written item by item: flat memory however long the list. The `[` goes out
+    with the first item (or as `[]` on close), never before."""
 
     def __init__(self, out: TextIO, fields: tuple[str, ...] | None) -> None:
         super().__init__(out, fields or ())
-        self.out.write("[")
+        self._ascii_only = narrow_encoding(out) is not None
 
     def write_page(self, memberships: list[Membership]) -> None:
         chunks = []
         for m in memberships:
             obj = project(m.raw, self.fields) if self.fields else m.raw
-            chunks.append(("\n  " if self.count == 0 else ",\n  ") + dumps(obj))
+            chunks.append(("[\n  " if self.count == 0 else ",\n  ") + dumps(obj, ascii_only=self._ascii_only))
             self.count += 1
         self.out.write("".join(chunks))
         self.out.flush()
 
     def close(self) -> None:
-        self.out.write("\n]\n" if self.count else "]\n")
+        self.out.write("\n]\n" if self.count else "[]\n")
         super().close()
+
+    def abandon(self) -> None:
+        """An array already begun is left unclosed on purpose, so `jq` fails loudly instead of
+        taking a partial list for the whole one."""
+        super().abandon()
 
 
 class JsonLinesWriter(ListWriter):
+    def __init__(self, out: TextIO, fields: tuple[str, ...]) -> None:
+        super().__init__(out, fields)
+        self._ascii_only = narrow_encoding(out) is not None
+
     def write_page(self, memberships: list[Membership]) -> None:
+        ascii_only = self._ascii_only
         self.out.write(
-            "".join(dumps(project(m.raw, self.fields) if self.fields else m.raw) + "\n" for m in memberships)
+            "".join(dumps(project(m.raw, self.fields) if self.fields else m.raw, ascii_only=ascii_only) + "\n"
+                    for m in memberships)
         )
         self.out.flush()
         self.count += len(memberships)
@@ -79,13 +101,27 @@ class CsvWriter(ListWriter):
 
     def __init__(self, out: TextIO, fields: tuple[str, ...], *, escape: bool = False) -> None:
         super().__init__(out, fields)
-        self._write_row = csv_rows(out, fields, escape=escape)
+        self._escape = escape
+        self._write_row: Callable[[list[str]], None] | None = None  # the header goes out with the first row
+
+    def _rows(self) -> Callable[[list[str]], None]:
+        if self._write_row is None:
+            self._write_row = csv_rows(self.out, self.fields, escape=self._escape)
+        return self._write_row
 
     def write_page(self, memberships: list[Membership]) -> None:
-        for m in memberships:
-            self._write_row([FIELDS[f].plain(lookup(m.raw, f)) for f in self.fields])
+        if memberships:
+            write_row = self._rows()
+            for m in memberships:
+                write_row([FIELDS[f].plain(lookup(m.raw, f)) for f in self.fields])
         self.out.flush()
         self.count += len(memberships)
+
+    def close(self) -> None:
+        # An empty list still gets its header: a file that names its columns reads as an empty
+        # table in a spreadsheet or a csv reader, where an empty file is an error to some (pandas).
+        self._rows()
+        super().close()
 
 
 def csv_rows(out: TextIO, header, *, escape: bool = False) -> Callable[[list[str]], None]:
@@ -136,11 +172,16 @@ class TableWriter(ListWriter):
                         styles=self.styles,
                         shrink=[FIELDS[f].shrink for f in self.fields],
                         caps=[FIELDS[f].cap for f in self.fields],
+                        encoding=narrow_encoding(self.out),
                     )
                 )
                 + "\n"
             )
         super().close()
+
+    def abandon(self) -> None:
+        # The rows received before the failure: a table prints nothing until it has them all.
+        self.close()
 
 
 def list_writer(
