@@ -46,6 +46,7 @@ class AppContext:
     _sandbox_server: object = None
     _token: object = None
     _settings: Settings | None = None
+    jq_output: object = None  # --jq: collects stdout; prints the filtered JSON on close()
 
     @property
     def settings(self) -> Settings:
@@ -156,3 +157,6 @@ class AppContext:
         if self._sandbox_server is not None:
             self._sandbox_server.stop()
             self._sandbox_server = None
+        if self.jq_output is not None:
+            output, self.jq_output = self.jq_output, None
+            output.finish()
