@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -328,3 +329,15 @@ def test_markdown_text_renders_as_the_same_text(text):
     cell = rendered(f"| x |\n| --- |\n| {github_action.markdown_text(text)} |\n")
     assert cell.rows[1] == [escape_control(text)]
     assert cell.tags == {"table", "thead", "tbody", "tr", "th", "td"}
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="man-db is not installed (.ci/run installs it)")
+def test_the_installed_wheel_ships_the_man_page_where_man_finds_it(runner_temp, tmp_path):
+    """The install step built a wheel from this checkout: its data dir put memberships(1) into the
+    venv's share/man, and `man` finds it from the venv's bin/ on PATH (pipx links the same file)."""
+    venv = runner_temp / "memberships-cli-action"
+    installed = venv / "share" / "man" / "man1" / "memberships.1"
+    assert installed.read_text(encoding="utf-8") == (ROOT / "man" / "man1" / "memberships.1").read_text(encoding="utf-8")
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "MANWIDTH": "80", "LANG": "C.UTF-8"}
+    where = subprocess.run(["man", "-w", "memberships"], env=env, capture_output=True, text=True)
+    assert where.returncode == 0 and Path(where.stdout.strip()).resolve() == installed.resolve(), where
