@@ -22,13 +22,27 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def colour_wanted(isatty: bool, no_color_flag: bool, environ) -> bool:
+def colour_wanted(isatty: bool, no_color_flag: bool, environ, platform: str = sys.platform) -> bool:
     """NO_COLOR and --no-color switch colour off; FORCE_COLOR switches it on without a terminal."""
     if no_color_flag or environ.get("NO_COLOR"):
         return False
-    if environ.get("FORCE_COLOR"):
-        return True
-    return isatty and environ.get("TERM") != "dumb"
+    wanted = bool(environ.get("FORCE_COLOR")) or (isatty and environ.get("TERM") != "dumb")
+    if wanted and isatty and platform == "win32":
+        return windows_console_colour()
+    return wanted
+
+
+def windows_console_colour() -> bool:
+    """Our colour is raw SGR codes (output/escape.py paint(), the error prefix), which a Windows
+    console shows as text unless its VT processing is on. colorama, a dependency on Windows only,
+    turns it on (Windows 10 and later); without colorama, no colour. Rich's progress bar needs none
+    of this: Rich drives a legacy console through the Win32 API itself."""
+    try:
+        import colorama
+    except ImportError:
+        return False
+    colorama.just_fix_windows_console()
+    return True
 
 
 @dataclass
@@ -46,6 +60,7 @@ class AppContext:
     _sandbox_server: object = None
     _token: object = None
     _settings: Settings | None = None
+    jq_output: object = None  # --jq: collects stdout; prints the filtered JSON on close()
 
     @property
     def settings(self) -> Settings:
@@ -156,3 +171,6 @@ class AppContext:
         if self._sandbox_server is not None:
             self._sandbox_server.stop()
             self._sandbox_server = None
+        if self.jq_output is not None:
+            output, self.jq_output = self.jq_output, None
+            output.finish()

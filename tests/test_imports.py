@@ -25,8 +25,8 @@ app = build_app()  # every command: the tree to walk
 
 # What start-up must not pay for: the HTTP stack (~8.7x `python -c pass`), the OS keyring (~9x),
 # pydantic (~5.8x, arrives with typer >= 0.29), Rich's console and table machinery (~5.6x), and
-# the sandbox's SQLite store.
-HEAVY = ("httpx", "keyring", "pydantic", "rich.console", "rich.table", "sqlite3")
+# the sandbox's SQLite store, and libjq (only for --jq).
+HEAVY = ("httpx", "keyring", "pydantic", "rich.console", "rich.table", "sqlite3", "jq")
 
 PROBE = """
 import json, sys
@@ -153,3 +153,14 @@ def test_control_sandbox_flag_does_import_sqlite3(env):
     got, stdout, loaded = probe(["--sandbox", "list", "--format", "jsonl", "--limit", "1"], env)
     assert got == 0 and len(stdout.splitlines()) == 1
     assert {"sqlite3", "httpx"} <= set(loaded)
+
+
+def test_control_only_the_jq_flag_imports_jq(env, sandbox):
+    """libjq loads for --jq and for nothing else, --json included."""
+    env = dict(env, MEMBERSHIPS_API_URL=sandbox.url, MEMBERSHIPS_TOKEN=SANDBOX_TOKEN)
+    got, stdout, loaded = probe(["list", "--json", "--limit", "1"], env)
+    assert got == 0 and json.loads(stdout)
+    assert "jq" not in loaded
+    got, stdout, loaded = probe(["list", "--jq", ".[0].organization.slug", "--limit", "1"], env)
+    assert got == 0 and stdout.strip() == "acme-logistics"
+    assert "jq" in loaded

@@ -23,6 +23,16 @@ FormatOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+JqOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--jq",
+        metavar="EXPR",
+        help="Filter the JSON output with a jq expression (implies --json); strings print raw, e.g. "
+        "--jq '.[].organization.slug'.",
+        show_default=False,
+    ),
+]
 FieldsOption = Annotated[
     Optional[str],
     typer.Option(
@@ -34,7 +44,23 @@ FieldsOption = Annotated[
 ]
 
 
-def choose_format(app, fmt: str | None, json_flag: bool) -> str:
+def use_jq(app, expression: str | None) -> bool:
+    """--jq: compile the expression now (a bad one is exit 2 before any request), collect stdout,
+    and filter it when the command ends (AppContext.close). jq is imported only here."""
+    if expression is None:
+        return False
+    from ..jq_filter import JqOutput
+
+    app.jq_output = app.stdout = JqOutput(expression, app.stdout)
+    return True
+
+
+def choose_format(app, fmt: str | None, json_flag: bool, jq: str | None = None) -> str:
+    if jq is not None:
+        if fmt is not None and fmt.strip().lower() != "json":
+            raise UsageError(f"--jq conflicts with --format {fmt.strip()}", "--jq filters JSON: drop --format")
+        use_jq(app, jq)
+        return "json"
     if fmt is not None:
         fmt = fmt.strip().lower()
         if fmt not in FORMATS:

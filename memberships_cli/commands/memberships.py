@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import CliError, ExitCode, NotFoundError, UsageError, most_severe
-from ._common import FieldsOption, FormatOption, JsonOption, choose_format, complete_org
+from ._common import FieldsOption, FormatOption, JqOption, JsonOption, choose_format, complete_org
 
 STATUS_HELP = (
     "Only memberships in this status, e.g. active, invited or banned (any value the API uses is passed on)."
@@ -36,6 +36,7 @@ def list_memberships(
     ] = None,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
+    jq: JqOption = None,
     fields: FieldsOption = None,
 ) -> None:
     """List your memberships and pending invitations (every page)."""
@@ -43,7 +44,7 @@ def list_memberships(
     from ..output.fields import parse_fields
 
     app = _app(ctx)
-    chosen = choose_format(app, fmt, json_flag)
+    chosen = choose_format(app, fmt, json_flag, jq)
     field_paths = parse_fields(fields)
     client = app.client()
     writer = _writer(app, chosen, field_paths, fields_given=fields is not None)
@@ -80,6 +81,7 @@ def show(
     org: Annotated[str, typer.Argument(metavar="ORG", help="Organization id, slug or exact name.", autocompletion=complete_org)],
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
+    jq: JqOption = None,
     fields: FieldsOption = None,
 ) -> None:
     """Show one membership in detail."""
@@ -87,7 +89,7 @@ def show(
     from ..output.detail import render_detail
 
     app = _app(ctx)
-    chosen = choose_format(app, fmt, json_flag)
+    chosen = choose_format(app, fmt, json_flag, jq)
     field_paths = parse_fields(fields)
     res = _resolve_one(app, org)
     membership = app.client().get_membership(res.org_id)
@@ -327,6 +329,7 @@ def accept(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Invitations accepted at once.")] = 8,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
+    jq: JqOption = None,
 ) -> None:
     """Accept pending invitations: one, several, or all of them.
 
@@ -336,7 +339,7 @@ def accept(
     from ..operations import accept_one, parse_duration, pending_invitations, resolve
 
     app = _app(ctx)
-    chosen = choose_format(app, fmt, json_flag)
+    chosen = choose_format(app, fmt, json_flag, jq)
     if all_invitations and orgs:
         raise UsageError("pass either ORG... or --all, not both")
     if not all_invitations and not orgs:
@@ -374,12 +377,13 @@ def leave(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Organizations left at once.")] = 8,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
+    jq: JqOption = None,
 ) -> None:
     """Leave organizations (or decline their invitations). Asks first unless --yes."""
     from ..operations import leave_one, resolve
 
     app = _app(ctx)
-    chosen = choose_format(app, fmt, json_flag)
+    chosen = choose_format(app, fmt, json_flag, jq)
     if not orgs:
         raise UsageError("name at least one organization to leave", "e.g. `memberships leave acme-logistics --yes`")
     if not yes and not dry_run and not app.stdin_isatty:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import AuthError, CliError, UsageError
+from ._common import JqOption, use_jq
 
 PIPE_EXAMPLE = "printf '%s' \"$TOKEN\" | memberships login --with-token"
 
@@ -213,6 +214,7 @@ def logout(ctx: typer.Context) -> None:
 def status(
     ctx: typer.Context,
     json_flag: Annotated[bool, typer.Option("--json", help="Print a JSON object instead (same exit codes).")] = False,
+    jq: JqOption = None,
 ) -> None:
     """Show where the token comes from and whether the API accepts it.
 
@@ -223,6 +225,7 @@ def status(
     from ..auth import find_token, mask, not_logged_in
 
     app = ctx.obj
+    json_flag = use_jq(app, jq) or json_flag
     if app.sandbox:
         token, sources = app.token(), None  # starts the sandbox; never reads the stored token
         problem = store = None

@@ -1,0 +1,1 @@
+"""Glue for CI systems; never imported by the CLI itself."""
