@@ -108,10 +108,12 @@ def csv_rows(out: TextIO, header, *, escape: bool = False) -> Callable[[list[str
 
 
 class TableWriter(ListWriter):
-    """Collects rows (column widths need them all), prints on close."""
+    """Collects rows (column widths need them all), prints on close. Columns named with --fields
+    (`may_drop=False`) are never left out, only cut."""
 
-    def __init__(self, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool) -> None:
+    def __init__(self, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool, may_drop: bool = True) -> None:
         super().__init__(out, fields)
+        self._may_drop = may_drop
         self.width = width
         self.color = color
         self.rows: list[list[str]] = []
@@ -136,6 +138,7 @@ class TableWriter(ListWriter):
                         styles=self.styles,
                         shrink=[FIELDS[f].shrink for f in self.fields],
                         caps=[FIELDS[f].cap for f in self.fields],
+                        drop=[FIELDS[f].drop for f in self.fields] if self._may_drop else None,
                     )
                 )
                 + "\n"
@@ -155,4 +158,4 @@ def list_writer(
         return CsvWriter(out, fields, escape=escape_csv)
     if fmt == "plain":
         return PlainWriter(out, fields)
-    return TableWriter(out, fields, width=width, color=color)
+    return TableWriter(out, fields, width=width, color=color, may_drop=not fields_given)
