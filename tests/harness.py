@@ -53,6 +53,8 @@ def base_env(home: Path) -> dict:
         LINES="40",
         TERM="xterm-256color",
         PYTHONIOENCODING="utf-8",
+        # No pager in tests unless a test asks for one (tests/test_pager.py).
+        MEMBERSHIPS_PAGER="",
     )
     return env
 
