@@ -133,6 +133,14 @@ def login(
         )
     store = app.token_store()
     _env_note(app, "overrides the stored token: unset it to use the token you store now.")
+    if not insecure_storage:
+        # Before the token is asked for, so nobody pastes it only to hear it cannot be kept. A
+        # read has no side effects; a keyring that accepts and drops secrets (the null backend)
+        # is still caught after the check with the API, when the token is read back.
+        try:
+            store.keyring_get()
+        except KeyringUnavailable as exc:
+            raise AuthError(f"no place to store the token (it was not read): {exc.message}", exc.hint) from None
     value = _read_token(app, with_token)
     app.use_token(Token(value, "login"))
     try:
@@ -164,6 +172,27 @@ def login(
         if store.file_delete():
             where += f" (and removed the older token file {store.path})"
     app.say(f"✓ Logged in to {store.host} as {_who(user)}, profile {store.profile}; token stored in {where}.")
+    _say_pending(app)
+
+
+def _say_pending(app) -> None:
+    """One line after a login: how many invitations wait, and how to accept them. One GET; a
+    failure here is logged (-v) and never fails the login, which has already succeeded."""
+    from ..client import PAGE_SIZE
+
+    try:
+        page = app.client().list_page(limit=PAGE_SIZE, status="invited")
+    except CliError as exc:
+        app.log(f"* could not count pending invitations: {exc.message}")
+        return
+    count = sum(1 for m in page.memberships if m.is_invitation)
+    if count == 0:
+        app.say("No pending invitations.")
+        return
+    more = "+" if page.next_page_token else ""
+    them = "it" if count == 1 and not more else "them"
+    app.say(f"{count}{more} pending invitation{'' if count == 1 and not more else 's'}: accept {them} with "
+            f"`{app.command_hint('accept')}` (choose) or `{app.command_hint('accept --all')}`.")
 
 
 # -- logout ----------------------------------------------------------------------------------------
