@@ -278,6 +278,15 @@ def test_detail_view_escapes_every_value_whatever_its_type():
     assert "\\x1b[2J\\r\\u202e" in text
 
 
+@pytest.mark.parametrize("status,label", [("active", "member since"), ("invited", "invited"), ("pending", "invited"),
+                                          ("banned", "created"), ("suspended", "created")])
+def test_detail_view_names_the_date_by_status(status, label):
+    raw = dict(seed.memberships()[0], status=status)
+    text = render_detail(Membership(raw), color=False, now=NOW)
+    dated = [line for line in text.splitlines() if "2022-04-05 09:00 UTC" in line]
+    assert dated == [f"  {label:<18}2022-04-05 09:00 UTC (2 years ago)"]
+
+
 def test_detail_view_with_relative_times():
     text = render_detail(Membership(seed.memberships()[0]), color=False, now=NOW)
     assert text.splitlines()[0] == "Acme Logistics"
