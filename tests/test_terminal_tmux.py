@@ -126,7 +126,7 @@ def test_a_bulk_accept_at_a_terminal_names_each_organization_once(home, tmp_path
         "✓ Already a member of Acme Logistics (acme-logistics): nothing to accept",
     ]
     assert lines[3].startswith("✗ no-such-org: no membership or invitation matches 'no-such-org'")
-    assert " ".join(lines[4:]).startswith("Summary: 2 accepted, 1 already-active, 1 not-found. Not done: no-such-org.")
+    assert " ".join(lines[4:]) == "Summary: 2 accepted, 1 already-active, 1 not-found. Not done: no-such-org."
     for slug in ("globex-retail", "cafe-sao-paulo", "acme-logistics"):
         assert screen.count(slug) == 1
 

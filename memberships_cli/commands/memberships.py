@@ -184,13 +184,13 @@ def _counts(outcomes) -> str:
     return ", ".join(f"{n} {result}" for result, n in Counter(o.result for o in outcomes).items())
 
 
-def _rerun_advice(app, outcomes, verb: str, rerun_safe: bool, retry_flags: str) -> str:
+def _rerun_advice(app, outcomes, verb: str, rerun_safe: bool, retry_flags: str, *, hints_shown: bool) -> str:
     """What running again would do, said only where it is true.
 
     A re-run of `accept` (or of `leave --missing-ok`) is safe: what is done counts as done. A
     plain `leave` re-run would fail on what it left (the slug no longer resolves), so it gets the
-    command for what is left instead. A name that matched nothing or several organizations is
-    never fixed by running again.
+    command for what is left instead. A name that matched no organization, or several, is not
+    fixed by running again: its own line's hint says so, or (when lines were not shown) this does.
     """
     import shlex
 
@@ -198,8 +198,8 @@ def _rerun_advice(app, outcomes, verb: str, rerun_safe: bool, retry_flags: str) 
     from ..output.escape import escape_control
 
     failed = [o for o in outcomes if o.error is not None]
-    hopeless = [o for o in failed if o.result == "not-found" and o.org_id is None or isinstance(o.error, Ambiguous)]
-    retryable = [o for o in failed if o not in hopeless]
+    unmatched = [o for o in failed if o.result == "not-found" and o.org_id is None or isinstance(o.error, Ambiguous)]
+    retryable = [o for o in failed if o not in unmatched]
     parts = []
     if retryable:
         if rerun_safe:
@@ -207,10 +207,9 @@ def _rerun_advice(app, outcomes, verb: str, rerun_safe: bool, retry_flags: str) 
         else:
             refs = " ".join(shlex.quote(o.ref) for o in retryable)
             parts.append(f"To retry what is left: `{app.command_hint(f'{verb} {refs}{retry_flags}')}`.")
-    if hopeless:
-        names = ", ".join(escape_control(o.ref) for o in hopeless)
-        parts.append(f"No single organization matched {names}, so running again will not change that: "
-                     f"check the name with `{app.command_hint('list')}`.")
+    if unmatched and not hints_shown:
+        names = ", ".join(escape_control(o.ref) for o in unmatched)
+        parts.append(f"Check {names} with `{app.command_hint('list')}`: a re-run alone will not find them.")
     return " ".join(parts)
 
 
@@ -238,11 +237,14 @@ def report(app, outcomes, fmt: str, verb: str, *, rerun_safe: bool = True, retry
     app.stdout.flush()
     code = most_severe(o.exit_code for o in outcomes)
     failed = [o for o in outcomes if o.error is not None]
-    advice = _rerun_advice(app, outcomes, verb, rerun_safe, retry_flags) if failed else ""
+    hints_shown = not many  # a line per organization, each failure with its hint
+    advice = _rerun_advice(app, outcomes, verb, rerun_safe, retry_flags, hints_shown=hints_shown) if failed else ""
     if person:
-        if len(outcomes) > 1 or advice:
-            not_done = f" Not done: {', '.join(escape_control(o.ref) for o in failed)}." if failed and len(outcomes) > 1 else ""
+        if len(outcomes) > 1:
+            not_done = f" Not done: {', '.join(escape_control(o.ref) for o in failed)}." if failed else ""
             app.say(" ".join(part for part in (f"Summary: {_counts(outcomes)}.{not_done}", advice) if part))
+        elif advice:
+            app.say(advice)
     else:
         if len(outcomes) > 1:
             app.say(f"Summary: {_counts(outcomes)}.")
