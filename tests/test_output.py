@@ -292,3 +292,21 @@ def test_detail_view_with_relative_times():
     assert text.splitlines()[0] == "Acme Logistics"
     assert "  member since      2022-04-05 09:00 UTC (2 years ago)" in text
     assert "  MFA required      yes" in text
+
+
+def test_result_tables_leave_out_empty_columns_and_keep_ids_whole():
+    from memberships_cli.errors import NotFoundError
+    from memberships_cli.operations import Outcome
+    from memberships_cli.output.outcomes import result_table
+
+    ids = ["4abc1513-78ec-5ec6-a8ca-eb95cb45ffe2", "97aec265-736e-5f88-8e79-ad49605d7993"]
+    by_id = [Outcome(i, "left", i) for i in ids]
+    lines = result_table(by_id, width=100, color=False)
+    assert lines == ["ID                                    RESULT", f"{ids[0]}  left", f"{ids[1]}  left"]
+
+    named = [Outcome("acme-logistics", "left", ids[0], Membership(seed.memberships()[0])),
+             Outcome("nope", "not-found", None, None, NotFoundError("no membership or invitation matches 'nope'"))]
+    lines = result_table(named, width=100, color=False)
+    assert lines[0].split() == ["ORGANIZATION", "SLUG", "ID", "RESULT", "DETAIL"]
+    assert lines[1].split() == ["Acme", "Logistics", "acme-logistics", seed.memberships()[0]["organization"]["id"], "left", "-"]
+    assert lines[2].split()[:4] == ["-", "nope", "-", "not-found"]

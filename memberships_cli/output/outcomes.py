@@ -42,7 +42,7 @@ def result_table(outcomes, *, width: int | None, color: bool) -> list[str]:
 
     columns = [  # header, cell of an outcome, shrink rank, cap
         ("ORGANIZATION", lambda o: o.membership.name if o.membership is not None else "", SHRINK_FIRST, 40),
-        ("SLUG", lambda o: o.membership.slug if o.membership is not None and o.membership.slug else o.ref, SHRINK_LAST, None),
+        ("SLUG", _slug, SHRINK_LAST, None),
         ("ID", lambda o: o.org_id or "", SHRINK_LAST, None),
         ("RESULT", lambda o: o.result, SHRINK_LAST, None),
         ("DETAIL", lambda o: o.error.message if o.error is not None else "", SHRINK_FIRST, None),
@@ -57,3 +57,10 @@ def result_table(outcomes, *, width: int | None, color: bool) -> list[str]:
         width=width, color=color, styles=styles,
         shrink=[columns[i][2] for i in shown], caps=[columns[i][3] for i in shown],
     ))
+
+
+def _slug(outcome) -> str:
+    """The slug, else what was typed unless that was the id (the ID column has it already)."""
+    if outcome.membership is not None and outcome.membership.slug:
+        return outcome.membership.slug
+    return "" if outcome.ref == outcome.org_id else outcome.ref
