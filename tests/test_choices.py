@@ -151,6 +151,14 @@ def test_hints_repeat_the_global_options_given(cli, sandbox):
     assert "`memberships --profile work accept acme-logistics`" in r.stderr
 
 
+def test_login_hints_repeat_the_global_options(cli, sandbox):
+    # The harness's keyring is the headless one: the usage error still comes first (exit 2, as before).
+    r = cli("--profile", "work", "login", input="x", token=None)
+    assert r.code == 2, r
+    assert "`printf '%s' \"$TOKEN\" | memberships --profile work login --with-token`" in r.stderr
+    assert sandbox.requests == []
+
+
 def test_the_sandbox_flag_is_repeated_in_hints(home):
     from harness import _run, base_env
 

@@ -39,25 +39,35 @@ def _read_hidden(app, prompt: str) -> str:
         app.stderr.flush()
 
 
+def _pipe_example(app) -> str:
+    """PIPE_EXAMPLE with this run's global options (--profile, --api-url)."""
+    return f"printf '%s' \"$TOKEN\" | {app.command_hint('login --with-token')}"
+
+
+def _check_token_source(app, with_token: bool) -> None:
+    """Usage errors about where the token would come from, before anything else is tried."""
+    if with_token and app.stdin_isatty:
+        raise UsageError(
+            "--with-token reads the token from a pipe, but stdin is a terminal (what you type would show)",
+            f"pipe it in: `{_pipe_example(app)}`, or run `{app.command_hint('login')}` to be asked for it with hidden input",
+        )
+    if not with_token and not app.stdin_isatty:
+        raise UsageError(
+            "stdin is not a terminal, so there is no one to ask for the token",
+            f"pass it on stdin with --with-token: `{_pipe_example(app)}`",
+        )
+
+
 def _read_token(app, with_token: bool) -> str:
     from ..auth import clean_token
 
+    _check_token_source(app, with_token)
     if with_token:
-        if app.stdin_isatty:
-            raise UsageError(
-                "--with-token reads the token from a pipe, but stdin is a terminal (what you type would show)",
-                f"pipe it in: `{PIPE_EXAMPLE}`, or run `memberships login` to be asked for it with hidden input",
-            )
         try:
             text = app.stdin.read()
         except UnicodeDecodeError:
-            raise UsageError("the token on stdin is not text", f"e.g. `{PIPE_EXAMPLE}`") from None
+            raise UsageError("the token on stdin is not text", f"e.g. `{_pipe_example(app)}`") from None
         return clean_token(text, "stdin")
-    if not app.stdin_isatty:
-        raise UsageError(
-            "stdin is not a terminal, so there is no one to ask for the token",
-            f"pass it on stdin with --with-token: `{PIPE_EXAMPLE}`",
-        )
     return clean_token(_read_hidden(app, "Paste your Bird token (input hidden): "), "the prompt")
 
 
@@ -124,7 +134,7 @@ def login(
         raise UsageError(
             "`memberships login` takes no arguments: a token given as one shows in `ps` and shell "
             "history, so it was not used",
-            f"pass it on stdin (`{PIPE_EXAMPLE}`) or at the prompt; if that was a real token, consider it exposed",
+            f"pass it on stdin (`{_pipe_example(app)}`) or at the prompt; if that was a real token, consider it exposed",
         )
     if app.sandbox:
         raise UsageError(
@@ -133,6 +143,7 @@ def login(
         )
     store = app.token_store()
     _env_note(app, "overrides the stored token: unset it to use the token you store now.")
+    _check_token_source(app, with_token)
     if not insecure_storage:
         # Before the token is asked for, so nobody pastes it only to hear it cannot be kept. A
         # read has no side effects; a keyring that accepts and drops secrets (the null backend)
