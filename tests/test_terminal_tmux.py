@@ -85,13 +85,15 @@ def test_list_on_a_real_terminal(home, tmp_path, width):
 DRIVE = ROOT / "tests" / "tools" / "tmux-drive.sh"
 
 
-def drive(home, tmp_path, width: int, steps: str, *args: str, name: str = "drive") -> tuple[str, str]:
+def drive(home, tmp_path, width: int, steps: str, *args: str, height: int = 40,
+          unset: tuple[str, ...] = ()) -> tuple[str, str]:
     """Run the CLI in a private tmux pane, typing as a person would (tests/tools/tmux-drive.sh);
     returns the screen as text (colours removed) and the exit status ("running" if it never ended)."""
     assert shutil.which("tmux"), "MEMBERSHIPS_REQUIRE_TMUX=1 but tmux is not installed"
-    env = {k: v for k, v in base_env(home).items() if k not in ("COLUMNS", "LINES", "TMUX", "TMUX_PANE")}
-    out = tmp_path / f"{name}-{width}.txt"
-    proc = subprocess.run(["bash", str(DRIVE), str(width), "40", str(out), steps, "--", sys.executable, "-m",
+    drop = ("COLUMNS", "LINES", "TMUX", "TMUX_PANE", *unset)
+    env = {k: v for k, v in base_env(home).items() if k not in drop}
+    out = tmp_path / f"drive-{width}x{height}.txt"
+    proc = subprocess.run(["bash", str(DRIVE), str(width), str(height), str(out), steps, "--", sys.executable, "-m",
                            "memberships_cli", *args], env=env, capture_output=True, text=True, timeout=90)
     assert "timed out" not in proc.stderr, (proc.stderr, out.read_text() if out.exists() else "")
     screen = "\n".join(SGR.sub("", line).rstrip() for line in out.read_text(encoding="utf-8").splitlines())
@@ -144,3 +146,16 @@ def test_declining_a_leave_at_a_terminal(home, tmp_path):
     assert status == "2", screen
     assert screen.splitlines() == ["Leave Acme Logistics (acme-logistics)? [y/N]: n",
                                    "Nothing was left. (`--yes` skips this question.)"]
+
+
+
+@pytest.mark.skipif(shutil.which("less") is None, reason="less is not installed")
+def test_a_long_list_goes_through_less_and_q_ends_it(home, tmp_path):
+    """No pager settings at all, a pane shorter than the list: less -FRX shows one screenful and
+    its prompt; q ends it, and the command with it (exit 0)."""
+    screen, status = drive(home, tmp_path, 80, "wait:ORGANIZATION;sleep:0.5;send:q", "--sandbox", "list",
+                           height=12, unset=("MEMBERSHIPS_PAGER", "PAGER", "LESS"))
+    assert status == "0", screen
+    assert screen.splitlines()[0].split()[:2] == ["ORGANIZATION", "SLUG"]
+    assert "acme-logistics" in screen
+    assert "quiet-harbor-foundation" not in screen  # the last row was never shown: q ended it first
