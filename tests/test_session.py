@@ -208,7 +208,8 @@ def test_headless_login_fails_with_both_ways_forward_and_writes_no_file(cli, san
 
 
 def test_on_a_terminal_a_headless_keyring_is_found_out_before_the_token_is_asked_for(cli, sandbox):
-    r = cli("login", tty=True, token=None, env={"PYTHON_KEYRING_BACKEND": FAIL_KEYRING})
+    # Input is waiting, so a regression would read it (and fail on the prompt check) instead of hanging.
+    r = cli("login", tty=True, token=None, input="typed-token-0123\n", env={"PYTHON_KEYRING_BACKEND": FAIL_KEYRING})
     assert r.code == 4, r
     assert "Paste your Bird token" not in r.stderr + r.stdout
     assert "no place to store the token" in r.stderr and "--insecure-storage" in r.stderr
