@@ -302,6 +302,8 @@ def test_missing_ok_makes_leave_idempotent(cli, sandbox):
     assert results["no-such-org"]["error"] is None
     assert sent(sandbox, "DELETE") == [f"/me/memberships/{ACME}"]
 
+    assert "✓ Not a member of no-such-org: nothing to leave (nothing in your list matches it: left already, or a typo?)" in r.stderr
+
     sandbox.clear_requests()
     again = cli("leave", "acme-logistics", "no-such-org", "--yes", "--missing-ok")
     assert again.code == 0, again

@@ -171,7 +171,11 @@ def _say_outcomes(app, outcomes, *, failures_only: bool) -> None:
     for outcome in outcomes:
         if outcome.error is None:
             if not failures_only:
-                app.say(_MESSAGES[outcome.result].format(label=_label(outcome)))
+                message = _MESSAGES[outcome.result].format(label=_label(outcome))
+                if outcome.result == "not-a-member" and outcome.org_id is None:
+                    # --missing-ok took a name that matches nothing: left already, or a typo.
+                    message += " (nothing in your list matches it: left already, or a typo?)"
+                app.say(message)
         else:
             mark = paint("✗", "red", app.color_err)
             hint = f"; {outcome.error.hint}" if outcome.error.hint and not failures_only else ""
