@@ -36,7 +36,8 @@ def _candidates(matches: list[Membership]) -> str:
 
 def close_matches(ref: str, memberships: list[Membership], limit: int = 3) -> list[Membership]:
     """Memberships whose slug or name looks like `ref` (case-insensitive): a slug or name that
-    contains it, then difflib's close matches. For "did you mean"."""
+    contains it, then difflib's close matches (ratio 0.8: a typo or two, not a shared word such as
+    acme-logistics and tokyo-logistics). For "did you mean"."""
     from difflib import get_close_matches
 
     needle = ref.lower()
@@ -47,7 +48,7 @@ def close_matches(ref: str, memberships: list[Membership], limit: int = 3) -> li
                 keys.setdefault(key, m)
     chosen: list[Membership] = []
     contained = [k for k in keys if len(needle) >= 3 and needle in k]
-    for key in contained + get_close_matches(needle, list(keys), n=limit, cutoff=0.6):
+    for key in contained + get_close_matches(needle, list(keys), n=limit, cutoff=0.8):
         if keys[key] not in chosen:
             chosen.append(keys[key])
     return chosen[:limit]

@@ -119,8 +119,14 @@ def test_an_unknown_org_gets_did_you_mean(cli, sandbox):
     r = cli("show", "acme-logistic")
     assert r.code == 3, r
     assert r.stderr.startswith("error: no membership or invitation matches 'acme-logistic'")
-    assert "did you mean `acme-logistics`" in r.stderr
-    assert "run `memberships list`" in r.stderr
+    assert "did you mean `acme-logistics`? (run `memberships list` to see your organizations)" in r.stderr
+
+
+def test_a_shared_word_is_not_a_close_match(cli, sandbox):
+    assert cli("leave", "acme-logistics", "--yes").code == 0
+    r = cli("show", "acme-logistics")
+    assert r.code == 3
+    assert "tokyo-logistics" not in r.stderr and "did you mean" not in r.stderr
 
 
 def test_did_you_mean_looks_at_names_in_any_case(cli, sandbox):
