@@ -58,9 +58,25 @@ def root(
             api_url=api_url, timeout=timeout, profile=profile, use_config_file=ctx.invoked_subcommand != "config"
         )
 
-    context = AppContext(load_settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color)
+    context = AppContext(load_settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color,
+                         global_args=_given_globals(ctx, sandbox=sandbox, profile=profile, api_url=api_url))
     ctx.obj = context
     ctx.call_on_close(context.close)
+
+
+def _given_globals(ctx: typer.Context, *, sandbox: bool, profile: str | None, api_url: str | None) -> tuple[str, ...]:
+    """The options that choose the API and account, as given on the command line (not from the
+    environment, which a suggested command inherits anyway)."""
+    from typer._click.core import ParameterSource
+
+    args: list[str] = []
+    if sandbox and ctx.get_parameter_source("sandbox") == ParameterSource.COMMANDLINE:
+        args.append("--sandbox")
+    if profile is not None:
+        args += ["--profile", profile]
+    if api_url is not None:
+        args += ["--api-url", api_url]
+    return tuple(args)
 
 
 # Which module registers each command. Only the invoked command's module is imported and

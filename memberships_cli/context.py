@@ -56,6 +56,9 @@ class AppContext:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     environ: dict = field(default_factory=lambda: os.environ)
+    # The global options as the user gave them that choose the API and account (--sandbox,
+    # --profile, --api-url): every hint that suggests a command repeats them (`command_hint`).
+    global_args: tuple[str, ...] = ()
     _client: "BirdClient | None" = None
     _sandbox_server: object = None
     _token: object = None
@@ -93,6 +96,12 @@ class AppContext:
     @property
     def width(self) -> int:
         return shutil.get_terminal_size((100, 24)).columns
+
+    def command_hint(self, command: str) -> str:
+        """`memberships COMMAND` as this run would have to be typed: with its global options."""
+        import shlex
+
+        return " ".join(["memberships", *(shlex.quote(a) for a in self.global_args), command])
 
     # -- messages (stderr) ---------------------------------------------------------------------
 

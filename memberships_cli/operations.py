@@ -34,11 +34,46 @@ def _candidates(matches: list[Membership]) -> str:
     return ", ".join(f"{escape_control(m.slug or '-')} ({m.org_id})" for m in matches)
 
 
-def resolve(client: "BirdClient", refs: Iterable[str], memberships: list[Membership] | None = None) -> list[Resolution]:
-    """Turn what the user typed (id, slug or exact name) into organization ids.
+def close_matches(ref: str, memberships: list[Membership], limit: int = 3) -> list[Membership]:
+    """Memberships whose slug or name looks like `ref` (case-insensitive): a slug or name that
+    contains it, then difflib's close matches (ratio 0.8: a typo or two, not a shared word such as
+    acme-logistics and tokyo-logistics). For "did you mean"."""
+    from difflib import get_close_matches
 
-    UUIDs go straight to the API; anything else is looked up in one pass over the list endpoint.
-    A ref that matches nothing or several memberships gets an error instead of an id.
+    needle = ref.lower()
+    keys: dict[str, Membership] = {}
+    for m in memberships:
+        for key in (m.slug.lower(), m.name.lower()):
+            if key:
+                keys.setdefault(key, m)
+    chosen: list[Membership] = []
+    contained = [k for k in keys if len(needle) >= 3 and needle in k]
+    for key in contained + get_close_matches(needle, list(keys), n=limit, cutoff=0.8):
+        if keys[key] not in chosen:
+            chosen.append(keys[key])
+    return chosen[:limit]
+
+
+def _suggestion(matches: list[Membership]) -> str:
+    from .output.escape import escape_control
+
+    names = [f"`{escape_control(m.slug or m.org_id)}`" for m in matches]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def resolve(
+    client: "BirdClient",
+    refs: Iterable[str],
+    memberships: list[Membership] | None = None,
+    *,
+    list_command: str = "memberships list",
+) -> list[Resolution]:
+    """Turn what the user typed (id, slug or name) into organization ids.
+
+    UUIDs go straight to the API; anything else is looked up in one pass over the list endpoint:
+    an id, a slug (any case), an exact name, or else a name in any case if only one matches. A
+    ref that matches nothing gets a not-found error with "did you mean" candidates; one that
+    matches several gets a usage error naming them. `list_command` is how the hint says to list.
     """
     refs = list(refs)
     if memberships is None and all(looks_like_id(r) for r in refs):
@@ -48,11 +83,13 @@ def resolve(client: "BirdClient", refs: Iterable[str], memberships: list[Members
     by_id = {m.org_id: m for m in memberships}
     by_slug: dict[str, list[Membership]] = {}
     by_name: dict[str, list[Membership]] = {}
+    by_folded_name: dict[str, list[Membership]] = {}
     for m in memberships:
         if m.slug:
             by_slug.setdefault(m.slug.lower(), []).append(m)
         if m.name:
             by_name.setdefault(m.name, []).append(m)
+            by_folded_name.setdefault(m.name.casefold(), []).append(m)
     out = []
     for ref in refs:
         if ref in by_id:
@@ -61,7 +98,7 @@ def resolve(client: "BirdClient", refs: Iterable[str], memberships: list[Members
         if looks_like_id(ref):
             out.append(Resolution(ref, org_id=ref))
             continue
-        matches = by_slug.get(ref.lower()) or by_name.get(ref) or []
+        matches = by_slug.get(ref.lower()) or by_name.get(ref) or by_folded_name.get(ref.casefold()) or []
         if len(matches) == 1:
             out.append(Resolution(ref, matches[0].org_id, matches[0]))
         elif matches:
@@ -70,9 +107,12 @@ def resolve(client: "BirdClient", refs: Iterable[str], memberships: list[Members
                 "name one by its slug or id",
             )))
         else:
+            near = close_matches(ref, memberships)
+            hint = f"run `{list_command}` to see your organizations"
+            if near:
+                hint = f"did you mean {_suggestion(near)}? ({hint})"
             out.append(Resolution(ref, error=NotFoundError(
-                f"no membership or invitation matches {ref!r} (by id, slug or exact name)",
-                "run `memberships list` to see your organizations",
+                f"no membership or invitation matches {ref!r} (by id, slug or name)", hint,
             )))
     return out
 
@@ -106,7 +146,8 @@ class Outcome:
         }
 
 
-RESULTS = ("accepted", "already-active", "left", "would-accept", "would-leave", "not-found", "failed", "not-done")
+RESULTS = ("accepted", "already-active", "left", "not-a-member", "would-accept", "would-leave", "not-found", "failed",
+           "not-done")
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -197,17 +238,27 @@ def accept_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> 
         return _failed(res, exc)
 
 
-def leave_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> Outcome:
+def leave_one(client: "BirdClient", res: Resolution, dry_run: bool = False, *, missing_ok: bool = False) -> Outcome:
+    """Leave one organization. With `missing_ok`, not being a member counts as done (result
+    `not-a-member`), as `accept` counts an active membership: a 404 from DELETE (or from GET in a
+    dry run), and a name or slug that matches nothing in the list. The list cannot tell a slug
+    you left from one that never existed, so both count: a re-run after leaving must succeed."""
     if res.error is not None:
+        if missing_ok and isinstance(res.error, NotFoundError):
+            return Outcome(res.ref, "not-a-member", res.org_id, res.membership)
         return _failed(res, res.error)
     assert res.org_id is not None
     if dry_run:
         try:
             return Outcome(res.ref, "would-leave", res.org_id, _current(client, res))
+        except NotFoundError as exc:
+            return Outcome(res.ref, "not-a-member", res.org_id) if missing_ok else _failed(res, exc)
         except CliError as exc:
             return _failed(res, exc)
     try:
         client.leave(res.org_id)
+    except NotFoundError as exc:
+        return Outcome(res.ref, "not-a-member", res.org_id, res.membership) if missing_ok else _failed(res, exc)
     except CliError as exc:
         return _failed(res, exc)
     return Outcome(res.ref, "left", res.org_id, res.membership)

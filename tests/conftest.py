@@ -1,1 +1,1 @@
-from harness import cli, home, sandbox  # noqa: F401  (pytest fixtures)
+from harness import cli, home, refused_url, sandbox  # noqa: F401  (pytest fixtures)

@@ -53,6 +53,8 @@ def base_env(home: Path) -> dict:
         LINES="40",
         TERM="xterm-256color",
         PYTHONIOENCODING="utf-8",
+        # No pager in tests unless a test asks for one (tests/test_pager.py).
+        MEMBERSHIPS_PAGER="",
     )
     return env
 
@@ -120,3 +122,14 @@ def cli(home: Path, sandbox):
         return result
 
     return run
+
+
+@pytest.fixture
+def refused_url():
+    """An http://127.0.0.1 URL whose port refuses connections for the whole test: the port stays
+    bound (never listening), so no server of a parallel test can be given it meanwhile."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"

@@ -290,13 +290,8 @@ def test_rejected_token_is_exit_4(cli, sandbox):
     assert sandbox.requests[0]["status"] == 401
 
 
-def test_unreachable_api_is_exit_5(cli):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again on exit: nothing listens there
-    r = cli("list", api_url=f"http://127.0.0.1:{port}", env={"MEMBERSHIPS_RETRIES": "1"})
+def test_unreachable_api_is_exit_5(cli, refused_url):
+    r = cli("list", api_url=refused_url, env={"MEMBERSHIPS_RETRIES": "1"})
     assert r.code == 5, r
     assert "could not connect" in r.stderr
 

@@ -301,13 +301,8 @@ def test_leave_under_faults(cli, sandbox, name):
         assert "run `memberships list` to see whether it took effect" in r.stderr
 
 
-def test_a_refused_connection_is_retried_then_exit_5(cli):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    r = cli("-v", "leave", ACME, "--yes", token=SECRET, api_url=f"http://127.0.0.1:{port}", env=FAST)
+def test_a_refused_connection_is_retried_then_exit_5(cli, refused_url):
+    r = cli("-v", "leave", ACME, "--yes", token=SECRET, api_url=refused_url, env=FAST)
     assert r.code == 5
     assert "3 attempts over" in r.stderr and "could not connect" in r.stderr
     assert r.stderr.count("> DELETE ") == 3

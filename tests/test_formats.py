@@ -180,11 +180,13 @@ def test_show_detail_has_every_group(cli):
     assert lines[0] == "Café São Paulo"
     labels = [line[2:20].strip() for line in lines[1:]]
     for label in ("organization id", "slug", "status", "roles", "SSO required", "MFA required", "members",
-                  "org status", "verified", "owner", "managed by", "member since", "updated", "org created",
+                  "org status", "verified", "owner", "managed by", "invited", "updated", "org created",
                   "org updated"):
         assert label in labels, label
     assert "(1 workspace(s))" in r.stdout
-    assert re.search(r"member since      2022-05-30 09:00 UTC \(\d+ years? ago\)", r.stdout)
+    # An invitation: when you were invited, not "member since" (you are not a member yet).
+    assert re.search(r"  invited           2022-05-30 09:00 UTC \(\d+ years? ago\)", r.stdout)
+    assert "member since" not in r.stdout
     assert re.search(r"members           \d+ active, \d+ pending", r.stdout)
 
 

@@ -67,7 +67,7 @@ def seed_rows(fields=DEFAULT_FIELDS) -> list[list[str]]:
     return [[escape_control(FIELDS[f].human(lookup(m, f))) for f in fields] for m in seed.memberships()]
 
 
-def table(width: int | None, fields=DEFAULT_FIELDS) -> list[str]:
+def table(width: int | None, fields=DEFAULT_FIELDS, *, drop: bool = True) -> list[str]:
     return list(
         render_table(
             [FIELDS[f].header for f in fields],
@@ -76,6 +76,7 @@ def table(width: int | None, fields=DEFAULT_FIELDS) -> list[str]:
             color=False,
             shrink=[FIELDS[f].shrink for f in fields],
             caps=[FIELDS[f].cap for f in fields],
+            drop=[FIELDS[f].drop for f in fields] if drop else None,
         )
     )
 
@@ -104,9 +105,79 @@ def test_long_names_are_capped_even_with_room():
     assert "International Association of Independen…" in "\n".join(lines)
 
 
-def test_a_table_that_cannot_fit_keeps_readable_columns():
+def test_a_table_that_cannot_fit_keeps_identifiers_readable():
     lines = table(20)
-    assert lines[0].startswith("ORGANIZATION  SLUG")  # headers stay whole; the line is wider than asked
+    # Optional columns are gone, the name is cut to its last three cells; the slug, status and date
+    # keep a readable floor, so the line is wider than asked.
+    assert lines[0].split() == ["OR…", "SLUG", "STATUS", "CREATED"]
+    assert lines[1].startswith("Ac…  acme-…")
+
+
+@pytest.mark.parametrize(
+    "width,headers",
+    [
+        (60, ["ORGANIZATION", "SLUG", "STATUS", "CREATED"]),
+        (70, ["ORGANIZATION", "SLUG", "STATUS", "ROLES", "CREATED"]),
+        (76, ["ORGANIZATION", "SLUG", "STATUS", "ROLES", "SSO", "CREATED"]),
+        (80, ["ORGANIZATION", "SLUG", "STATUS", "ROLES", "SSO", "MFA", "CREATED"]),
+        (160, ["ORGANIZATION", "SLUG", "STATUS", "ROLES", "SSO", "MFA", "CREATED"]),
+    ],
+)
+def test_narrow_tables_give_way_in_order(width, headers):
+    """Name and roles are cut first, then MFA, SSO and ROLES are left out; slug, status and date stay whole."""
+    lines = table(width)
+    assert lines[0].split() == headers
+    assert max(cell_len(line) for line in lines) <= width
+    for membership, line in zip(seed.memberships(), lines[1:]):
+        assert f"  {membership['organization']['slug']}  " in line
+        assert membership["createdAt"][:10] in line
+        assert f"  {membership['status']}  " in line
+
+
+def test_columns_named_with_fields_are_cut_never_left_out():
+    lines = table(60, drop=False)
+    assert lines[0].split() == ["OR…", "SLUG", "STATUS", "RO…", "SSO", "MFA", "CREATED"]
+    # Name and roles went down to the hard floor before the slug was touched.
+    assert lines[1].startswith("Ac…  acme-logistics")
+
+
+def test_layout_cuts_the_lowest_rank_first_and_drops_in_order():
+    from memberships_cli.output.fields import SHRINK, SHRINK_FIRST, SHRINK_LAST
+    from memberships_cli.output.table import layout
+
+    natural, headers = [30, 20, 10, 10], [4, 4, 4, 4]
+    ranks = [SHRINK_FIRST, SHRINK_LAST, SHRINK, SHRINK]
+    # 76 cells: the rank-0 column gives way alone.
+    assert layout(natural, headers, 70, shrink=ranks) == ([0, 1, 2, 3], [24, 20, 10, 10])
+    # Below the first column's floor, the rank-1 columns give way (widest first) before rank 2.
+    assert layout(natural, headers, 50, shrink=ranks) == ([0, 1, 2, 3], [6, 20, 9, 9])
+    # With a drop rank, column 3 goes before anything else is cut under its floor.
+    assert layout(natural, headers, 40, shrink=ranks, drop=[None, None, None, 1]) == ([0, 1, 2], [6, 20, 10])
+    # No width: nothing is cut or left out.
+    assert layout(natural, headers, None, shrink=ranks, drop=[1, 1, 1, 1]) == ([0, 1, 2, 3], natural)
+
+
+def test_roles_mean_the_same_in_table_plain_and_csv():
+    import csv as csv_module
+    from memberships_cli.output.writers import CsvWriter, PlainWriter
+
+    memberships = [Membership(m) for m in seed.memberships()]
+    index = DEFAULT_FIELDS.index("roleRefs")
+    out = {name: io.StringIO() for name in ("table", "plain", "csv")}
+    writers = [TableWriter(out["table"], DEFAULT_FIELDS, width=None, color=False),
+               PlainWriter(out["plain"], DEFAULT_FIELDS), CsvWriter(out["csv"], DEFAULT_FIELDS)]
+    for writer in writers:
+        writer.write_page(memberships)
+        writer.close()
+    table_lines = out["table"].getvalue().splitlines()
+    assert re.split(r" {2,}", table_lines[0])[index] == "ROLES"
+    csv_rows = list(csv_module.reader(io.StringIO(out["csv"].getvalue())))
+    assert csv_rows[0][index] == "roleRefs"
+    for m, table_line, plain_line, csv_row in zip(seed.memberships(), table_lines[1:], out["plain"].getvalue().splitlines(), csv_rows[1:]):
+        ids = ",".join(ref["id"] for ref in m.get("roleRefs") or [])
+        assert plain_line.split("\t")[index] == ids
+        assert csv_row[index] == ids
+        assert re.split(r" {2,}", table_line)[index] == (ids or "-")
 
 
 @pytest.mark.parametrize("width", [80, 160])
@@ -207,8 +278,35 @@ def test_detail_view_escapes_every_value_whatever_its_type():
     assert "\\x1b[2J\\r\\u202e" in text
 
 
+@pytest.mark.parametrize("status,label", [("active", "member since"), ("invited", "invited"), ("pending", "invited"),
+                                          ("banned", "created"), ("suspended", "created")])
+def test_detail_view_names_the_date_by_status(status, label):
+    raw = dict(seed.memberships()[0], status=status)
+    text = render_detail(Membership(raw), color=False, now=NOW)
+    dated = [line for line in text.splitlines() if "2022-04-05 09:00 UTC" in line]
+    assert dated == [f"  {label:<18}2022-04-05 09:00 UTC (2 years ago)"]
+
+
 def test_detail_view_with_relative_times():
     text = render_detail(Membership(seed.memberships()[0]), color=False, now=NOW)
     assert text.splitlines()[0] == "Acme Logistics"
     assert "  member since      2022-04-05 09:00 UTC (2 years ago)" in text
     assert "  MFA required      yes" in text
+
+
+def test_result_tables_leave_out_empty_columns_and_keep_ids_whole():
+    from memberships_cli.errors import NotFoundError
+    from memberships_cli.operations import Outcome
+    from memberships_cli.output.outcomes import result_table
+
+    ids = ["4abc1513-78ec-5ec6-a8ca-eb95cb45ffe2", "97aec265-736e-5f88-8e79-ad49605d7993"]
+    by_id = [Outcome(i, "left", i) for i in ids]
+    lines = result_table(by_id, width=100, color=False)
+    assert lines == ["ID                                    RESULT", f"{ids[0]}  left", f"{ids[1]}  left"]
+
+    named = [Outcome("acme-logistics", "left", ids[0], Membership(seed.memberships()[0])),
+             Outcome("nope", "not-found", None, None, NotFoundError("no membership or invitation matches 'nope'"))]
+    lines = result_table(named, width=100, color=False)
+    assert lines[0].split() == ["ORGANIZATION", "SLUG", "ID", "RESULT", "DETAIL"]
+    assert lines[1].split() == ["Acme", "Logistics", "acme-logistics", seed.memberships()[0]["organization"]["id"], "left", "-"]
+    assert lines[2].split()[:4] == ["-", "nope", "-", "not-found"]

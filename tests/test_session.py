@@ -60,14 +60,6 @@ def assert_headless_message(stderr: str) -> None:
     assert "MEMBERSHIPS_TOKEN" in stderr and "login --insecure-storage" in stderr
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again on return: nothing listens there
-
-
 # -- login -----------------------------------------------------------------------------------------
 
 
@@ -78,7 +70,8 @@ def test_login_with_token_checks_the_token_then_stores_it_in_the_keyring(cli, sa
     assert "✓ Logged in to 127.0.0.1" in r.stderr and "Sandbox User" in r.stderr and "OS keyring" in r.stderr
     assert kr.entries() == {f"memberships-cli/{account(sandbox)}": SANDBOX_TOKEN}
     assert [(q["method"], q["path"], q["authorization"]) for q in sandbox.requests] == [
-        ("GET", "/me", f"Bearer {SANDBOX_TOKEN}")
+        ("GET", "/me", f"Bearer {SANDBOX_TOKEN}"),
+        ("GET", "/me/memberships", f"Bearer {SANDBOX_TOKEN}"),  # the pending invitations, counted
     ]
     assert not token_file(home, sandbox).exists()
 
@@ -90,6 +83,7 @@ def test_login_falls_back_to_one_membership_when_the_api_has_no_me(cli, sandbox,
     assert [(q["path"], q["query"], q["status"]) for q in sandbox.requests] == [
         ("/me", {}, 404),
         ("/me/memberships", {"limit": "1"}, 200),
+        ("/me/memberships", {"limit": "100", "status": "invited"}, 200),
     ]
     assert kr.entries() == {f"memberships-cli/{account(sandbox)}": SANDBOX_TOKEN}
 
@@ -104,8 +98,8 @@ def test_a_rejected_token_is_not_stored(cli, sandbox, kr, home):
     assert not token_file(home, sandbox).exists()
 
 
-def test_an_unreachable_api_stores_nothing_and_is_exit_5(cli, kr):
-    r = cli("login", "--with-token", input=SANDBOX_TOKEN, token=None, api_url=f"http://127.0.0.1:{free_port()}",
+def test_an_unreachable_api_stores_nothing_and_is_exit_5(cli, kr, refused_url):
+    r = cli("login", "--with-token", input=SANDBOX_TOKEN, token=None, api_url=refused_url,
             env={**kr.env, **NO_RETRY})
     assert r.code == 5, r
     assert "could not connect" in r.stderr
@@ -200,8 +194,56 @@ def test_headless_login_fails_with_both_ways_forward_and_writes_no_file(cli, san
     r = login(cli, {"PYTHON_KEYRING_BACKEND": FAIL_KEYRING})
     assert r.code == 4, r
     assert_headless_message(r.stderr)
-    assert r.stderr.startswith("error: the token was not stored: no usable OS keyring: none found")
+    assert r.stderr.startswith("error: no place to store the token (it was not read): no usable OS keyring: none found")
     assert not (home / "config" / "memberships-cli" / "tokens").exists()
+    assert sandbox.requests == []  # found out before the token was read or checked
+
+
+def test_on_a_terminal_a_headless_keyring_is_found_out_before_the_token_is_asked_for(cli, sandbox):
+    # Input is waiting, so a regression would read it (and fail on the prompt check) instead of hanging.
+    r = cli("login", tty=True, token=None, input="typed-token-0123\n", env={"PYTHON_KEYRING_BACKEND": FAIL_KEYRING})
+    assert r.code == 4, r
+    assert "Paste your Bird token" not in r.stderr + r.stdout
+    assert "no place to store the token" in r.stderr and "--insecure-storage" in r.stderr
+    assert sandbox.requests == []
+
+
+def test_insecure_storage_needs_no_keyring_and_is_not_refused(cli, sandbox, home):
+    r = login(cli, {"PYTHON_KEYRING_BACKEND": FAIL_KEYRING}, SANDBOX_TOKEN, "--insecure-storage")
+    assert r.code == 0, r
+    assert token_file(home, sandbox).read_text().strip() == SANDBOX_TOKEN
+
+
+def test_login_says_how_many_invitations_are_pending_and_how_to_accept_them(cli, sandbox, kr):
+    from memberships_cli.sandbox import seed
+
+    invited = sum(m["status"] == "invited" for m in seed.memberships())
+    r = login(cli, kr.env, env={"MEMBERSHIPS_PROFILE": "work"})
+    assert r.code == 0, r
+    assert r.stdout == ""
+    last = r.stderr.splitlines()[-1]
+    assert last == (f"{invited} pending invitations: accept them with `memberships accept` (choose) "
+                    "or `memberships accept --all`.")
+    # The hint repeats the global options given on the command line (not those from the environment).
+    r = cli("--profile", "work", "login", "--with-token", input=SANDBOX_TOKEN, token=None, env=kr.env)
+    assert r.code == 0, r
+    assert "`memberships --profile work accept --all`" in r.stderr.splitlines()[-1]
+
+
+def test_login_with_no_invitations_says_so(cli, sandbox, kr):
+    cli("accept", "--all")
+    r = login(cli, kr.env)
+    assert r.code == 0, r
+    assert r.stderr.splitlines()[-1] == "No pending invitations."
+
+
+def test_a_failing_count_of_invitations_does_not_fail_the_login(cli, sandbox, kr):
+    sandbox.add_fault(Fault(status=500, path="/me/memberships", times=10))
+    r = login(cli, kr.env, env=NO_RETRY)
+    assert r.code == 0, r
+    assert "✓ Logged in" in r.stderr.splitlines()[-1]
+    assert "pending" not in r.stderr
+    assert kr.entries() == {f"memberships-cli/{account(sandbox)}": SANDBOX_TOKEN}
 
 
 @pytest.mark.parametrize("bus, error", [(None, "RuntimeError"), ("unix:path={home}/no-such-bus", "FileNotFoundError")])
@@ -431,8 +473,8 @@ def test_status_with_a_rejected_token_is_exit_4(cli, sandbox, kr):
     assert "rejected-token-value" not in r.stdout + r.stderr
 
 
-def test_status_with_an_unreachable_api_is_exit_5(cli, kr):
-    url = f"http://127.0.0.1:{free_port()}"
+def test_status_with_an_unreachable_api_is_exit_5(cli, kr, refused_url):
+    url = refused_url
     r, data = status(cli, "--json", api_url=url, env={**kr.env, **NO_RETRY})
     assert r.code == 5, r
     assert data["valid"] is None and data["tokenSource"] == "MEMBERSHIPS_TOKEN"

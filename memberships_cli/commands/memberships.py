@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, List, Optional
 
 import typer
@@ -23,7 +24,24 @@ def _writer(app, fmt: str, field_paths: tuple[str, ...], *, fields_given: bool):
     from ..output.writers import list_writer
 
     return list_writer(fmt, app.stdout, field_paths, width=app.width, color=app.color_out,
-                       fields_given=fields_given, escape_csv=app.stdout_isatty)
+                       fields_given=fields_given, escape_csv=app.stdout_isatty, emit=_pager(app))
+
+
+def _pager(app):
+    """Writes a table through the pager when a person reads a long one (see output.pager)."""
+    from ..output.pager import page
+
+    return lambda text: page(app, text)
+
+
+def _warn_unknown_status(app, status: str | None) -> None:
+    from ..models import INVITATION_STATUSES, KNOWN_STATUSES
+    from ..output.escape import escape_control
+
+    known = list(KNOWN_STATUSES) + sorted(INVITATION_STATUSES - set(KNOWN_STATUSES))
+    if status is not None and status not in known:
+        app.say(f"warning: {escape_control(status)!r} is not a status memberships knows ({', '.join(known)}); "
+                "it was passed to the API as given")
 
 
 def list_memberships(
@@ -46,6 +64,7 @@ def list_memberships(
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag, jq)
     field_paths = parse_fields(fields)
+    _warn_unknown_status(app, status)
     client = app.client()
     writer = _writer(app, chosen, field_paths, fields_given=fields is not None)
     completed = False
@@ -70,15 +89,20 @@ def list_memberships(
 def _resolve_one(app, org: str):
     from ..operations import resolve
 
-    (res,) = resolve(app.client(), [org])
+    (res,) = resolve(app.client(), [org], list_command=app.command_hint("list"))
     if res.error is not None:
         raise res.error
     return res
 
 
+def _interactive(app) -> bool:
+    """A person at a terminal, who can be offered a choice: stdin and stdout are terminals."""
+    return app.stdin_isatty and app.stdout_isatty
+
+
 def show(
     ctx: typer.Context,
-    org: Annotated[str, typer.Argument(metavar="ORG", help="Organization id, slug or exact name.", autocompletion=complete_org)],
+    org: Annotated[Optional[str], typer.Argument(metavar="ORG", help="Organization id, slug or exact name.", autocompletion=complete_org, show_default=False)] = None,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
     jq: JqOption = None,
@@ -91,6 +115,20 @@ def show(
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag, jq)
     field_paths = parse_fields(fields)
+    if org is None:
+        if not _interactive(app):
+            raise UsageError("missing argument ORG", f"name an organization, e.g. `{app.command_hint('show acme-logistics')}`")
+        from ..output.menu import pick
+
+        memberships = [m for page in app.client().iter_pages() for m in page]
+        if not memberships:
+            app.say("No memberships found.")
+            raise typer.Exit(0)
+        chosen_ones = pick(app, memberships, "Show which organization?", several=False)
+        if not chosen_ones:
+            app.say("Nothing chosen.")
+            raise typer.Exit(0)
+        org = chosen_ones[0].org_id
     res = _resolve_one(app, org)
     membership = app.client().get_membership(res.org_id)
     if chosen == "json":
@@ -100,7 +138,7 @@ def show(
         obj = project(membership.raw, field_paths) if fields is not None else membership.raw
         app.stdout.write(dumps(obj, indent=2, ascii_only=narrow_encoding(app.stdout) is not None) + "\n")
     elif chosen == "table" and fields is None:
-        app.stdout.write(render_detail(membership, color=app.color_out))
+        _pager(app)(render_detail(membership, color=app.color_out))
     else:
         writer = _writer(app, chosen, field_paths, fields_given=fields is not None)
         writer.write_page([membership])
@@ -115,8 +153,10 @@ _MESSAGES = {
     "would-accept": "Would accept the invitation to {label} (dry run)",
     "left": "✓ Left {label}",
     "would-leave": "Would leave {label} (dry run)",
+    "not-a-member": "✓ Not a member of {label}: nothing to leave",
 }
-# Past this many organizations, stderr gets failures and a summary instead of a line for each.
+# Past this many organizations, a person gets a table of results instead of a line for each, and
+# a script's stderr gets failures and a summary.
 _QUIET_OVER = 10
 
 
@@ -128,42 +168,99 @@ def _label(outcome) -> str:
     return escape_control(outcome.ref)
 
 
-def _say_outcomes(app, outcomes) -> None:
-    from collections import Counter
-
+def _say_outcomes(app, outcomes, *, failures_only: bool) -> None:
     from ..output.escape import escape_control, paint
 
-    many = len(outcomes) > _QUIET_OVER
     for outcome in outcomes:
         if outcome.error is None:
-            if not many:
-                app.say(_MESSAGES[outcome.result].format(label=_label(outcome)))
+            if not failures_only:
+                message = _MESSAGES[outcome.result].format(label=_label(outcome))
+                if outcome.result == "not-a-member" and outcome.org_id is None:
+                    # --missing-ok took a name that matches nothing: left already, or a typo.
+                    message += " (nothing in your list matches it: left already, or a typo?)"
+                app.say(message)
         else:
             mark = paint("✗", "red", app.color_err)
-            hint = f"; {outcome.error.hint}" if outcome.error.hint and not many else ""
+            hint = f"; {outcome.error.hint}" if outcome.error.hint and not failures_only else ""
             app.say(f"{mark} {escape_control(outcome.ref)}: {escape_control(outcome.error.message + hint)}")
-    if len(outcomes) > 1:
-        counts = Counter(o.result for o in outcomes)
-        app.say("Summary: " + ", ".join(f"{n} {result}" for result, n in counts.items()) + ".")
 
 
-def report(app, outcomes, fmt: str, verb: str) -> ExitCode:
-    """Print one line per organization (stderr for people, stdout data for scripts) and return the
-    run's exit code: the most severe of its outcomes."""
+def _counts(outcomes) -> str:
+    from collections import Counter
+
+    return ", ".join(f"{n} {result}" for result, n in Counter(o.result for o in outcomes).items())
+
+
+def _rerun_advice(app, outcomes, verb: str, rerun_safe: bool, retry_flags: str, *, hints_shown: bool) -> str:
+    """What running again would do, said only where it is true.
+
+    A re-run of `accept` (or of `leave --missing-ok`) is safe: what is done counts as done. A
+    plain `leave` re-run would fail on what it left (the slug no longer resolves), so it gets the
+    command for what is left instead. A name that matched no organization, or several, is not
+    fixed by running again: its own line's hint says so, or (when lines were not shown) this does.
+    """
+    import shlex
+
+    from ..errors import UsageError as Ambiguous
+    from ..output.escape import escape_control
+
+    failed = [o for o in outcomes if o.error is not None]
+    unmatched = [o for o in failed if o.result == "not-found" and o.org_id is None or isinstance(o.error, Ambiguous)]
+    retryable = [o for o in failed if o not in unmatched]
+    parts = []
+    if retryable:
+        if rerun_safe:
+            parts.append(f"Re-running the same command is safe: it only does what is left to {verb}.")
+        else:
+            refs = " ".join(shlex.quote(o.ref) for o in retryable)
+            parts.append(f"To retry what is left: `{app.command_hint(f'{verb} {refs}{retry_flags}')}`.")
+    if unmatched and not hints_shown:
+        names = ", ".join(escape_control(o.ref) for o in unmatched)
+        parts.append(f"Check {names} with `{app.command_hint('list')}`: a re-run alone will not find them.")
+    return " ".join(parts)
+
+
+def report(app, outcomes, fmt: str, verb: str, *, rerun_safe: bool = True, retry_flags: str = "") -> ExitCode:
+    """Say what happened to each organization once, then one summary; return the run's exit code
+    (the most severe of its outcomes).
+
+    A person at a terminal (table format, stdout a terminal) gets a line per organization, or a
+    table of results when there are many. Otherwise stdout carries the results as data in the
+    chosen format (a single organization too) and stderr the messages.
+    """
     from ..output.escape import escape_control
     from ..output.outcomes import write_outcomes
 
-    _say_outcomes(app, outcomes)
-    write_outcomes(fmt, app.stdout, outcomes, width=app.width, color=app.color_out, escape_csv=app.stdout_isatty)
+    person = fmt == "table" and app.stdout_isatty
+    many = len(outcomes) > _QUIET_OVER
+    if person and many:
+        write_outcomes(fmt, app.stdout, outcomes, width=app.width, color=app.color_out, escape_csv=True,
+                       emit=_pager(app))
+    else:
+        _say_outcomes(app, outcomes, failures_only=many)
+        if not person:
+            write_outcomes(fmt, app.stdout, outcomes, width=app.width, color=app.color_out,
+                           escape_csv=app.stdout_isatty)
     app.stdout.flush()
     code = most_severe(o.exit_code for o in outcomes)
     failed = [o for o in outcomes if o.error is not None]
-    if failed and len(outcomes) > 1:
-        done = len(outcomes) - len(failed)
-        app.say(
-            f"{done} of {len(outcomes)} done; not done: {', '.join(escape_control(o.ref) for o in failed)}. "
-            f"Re-running the same command is safe: it only does what is left to {verb}."
-        )
+    hints_shown = not many  # a line per organization, each failure with its hint
+    advice = _rerun_advice(app, outcomes, verb, rerun_safe, retry_flags, hints_shown=hints_shown) if failed else ""
+    if person:
+        if len(outcomes) > 1:
+            not_done = f" Not done: {', '.join(escape_control(o.ref) for o in failed)}." if failed else ""
+            app.say(" ".join(part for part in (f"Summary: {_counts(outcomes)}.{not_done}", advice) if part))
+        elif advice:
+            app.say(advice)
+    else:
+        if len(outcomes) > 1:
+            app.say(f"Summary: {_counts(outcomes)}.")
+        if failed and len(outcomes) > 1:
+            done = len(outcomes) - len(failed)
+            app.say(
+                f"{done} of {len(outcomes)} done; not done: {', '.join(escape_control(o.ref) for o in failed)}."
+                + (f" {advice}" if advice else "")
+            )
     return code
 
 
@@ -270,8 +367,8 @@ def _progress(app, total: int, verb: str):
     return _Progress(app, total, verb)
 
 
-def _finish(app, outcomes, interrupted: bool, fmt: str, verb: str) -> None:
-    code = report(app, outcomes, fmt, verb)
+def _finish(app, outcomes, interrupted: bool, fmt: str, verb: str, **advice) -> None:
+    code = report(app, outcomes, fmt, verb, **advice)
     if interrupted:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     raise typer.Exit(int(code))
@@ -342,10 +439,11 @@ def accept(
     chosen = choose_format(app, fmt, json_flag, jq)
     if all_invitations and orgs:
         raise UsageError("pass either ORG... or --all, not both")
-    if not all_invitations and not orgs:
-        raise UsageError("name at least one organization to accept, or pass --all", "e.g. `memberships accept acme-logistics`")
+    picking = not all_invitations and not orgs and not wait_for and _interactive(app)
+    if not all_invitations and not orgs and not picking:
+        raise UsageError("name at least one organization to accept, or pass --all", f"e.g. `{app.command_hint('accept acme-logistics')}`")
     if match and not all_invitations:
-        raise UsageError("--match goes with --all", "e.g. `memberships accept --all --match 'acme-*'`")
+        raise UsageError("--match goes with --all", "e.g. `" + app.command_hint("accept --all --match 'acme-*'") + "`")
     wait_seconds = parse_duration(wait_for) if wait_for is not None else None
     client = app.client(max_connections=concurrency)
     memberships = None
@@ -363,16 +461,47 @@ def accept(
         from ..operations import Resolution
 
         resolutions = [Resolution(m.slug or m.org_id, m.org_id, m) for m in invitations]
+    elif picking:
+        resolutions = _pick(app, client, "accept", "Accept which invitations?")
     else:
-        resolutions = resolve(client, orgs, memberships)
+        resolutions = resolve(client, orgs, memberships, list_command=app.command_hint("list"))
     outcomes, interrupted = _run_bulk(app, accept_one, resolutions, concurrency, dry_run, "accept")
     _finish(app, outcomes, interrupted, chosen, "accept")
+
+
+def _pick(app, client, verb: str, question: str):
+    """Offer a person the organizations `verb` can act on; the chosen ones as resolutions.
+    Exits 0 when there is nothing to offer or nothing was chosen."""
+    from ..operations import Resolution
+    from ..output.menu import pick
+
+    memberships = [m for page in client.iter_pages() for m in page]
+    if verb == "accept":
+        offered = [m for m in memberships if m.is_invitation]
+        nothing = "No pending invitations."
+    else:
+        offered = memberships
+        nothing = "No memberships to leave."
+    if not offered:
+        app.say(nothing)
+        raise typer.Exit(0)
+    chosen = pick(app, offered, question)
+    if not chosen:
+        app.say(f"Nothing chosen: nothing was {'accepted' if verb == 'accept' else 'left'}.")
+        raise typer.Exit(0)
+    return [Resolution(m.slug or m.org_id, m.org_id, m) for m in chosen]
 
 
 def leave(
     ctx: typer.Context,
     orgs: OrgsArgument = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")] = False,
+    missing_ok: Annotated[
+        bool,
+        typer.Option("--missing-ok", help="An organization you are not a member of counts as done (result "
+                     "not-a-member), so re-running is safe. A name or slug that matches nothing counts too: "
+                     "you may have left it already."),
+    ] = False,
     dry_run: DryRunOption = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Organizations left at once.")] = 8,
     fmt: FormatOption = None,
@@ -384,19 +513,24 @@ def leave(
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag, jq)
-    if not orgs:
-        raise UsageError("name at least one organization to leave", "e.g. `memberships leave acme-logistics --yes`")
+    picking = not orgs and _interactive(app)
+    if not orgs and not picking:
+        raise UsageError("name at least one organization to leave", f"e.g. `{app.command_hint('leave acme-logistics --yes')}`")
     if not yes and not dry_run and not app.stdin_isatty:
         raise UsageError(
             "refusing to leave without confirmation: stdin is not a terminal",
             "pass --yes to leave without being asked",
         )
     client = app.client(max_connections=concurrency)
-    resolutions = resolve(client, orgs)
+    if picking:
+        resolutions = _pick(app, client, "leave", "Leave which organizations?")
+    else:
+        resolutions = resolve(client, orgs, list_command=app.command_hint("list"))
     if not yes and not dry_run:
         _confirm_leave(app, client, resolutions)
-    outcomes, interrupted = _run_bulk(app, leave_one, resolutions, concurrency, dry_run, "leave")
-    _finish(app, outcomes, interrupted, chosen, "leave")
+    outcomes, interrupted = _run_bulk(app, partial(leave_one, missing_ok=missing_ok), resolutions, concurrency, dry_run, "leave")
+    flags = "".join(flag for flag, given in ((" --yes", yes), (" --dry-run", dry_run)) if given)
+    _finish(app, outcomes, interrupted, chosen, "leave", rerun_safe=missing_ok, retry_flags=flags)
 
 
 def _confirm_leave(app, client, resolutions) -> None:
@@ -404,18 +538,24 @@ def _confirm_leave(app, client, resolutions) -> None:
 
     names = []
     for res in resolutions:
-        if res.error is None and res.membership is None:
+        if res.error is not None:
+            continue  # reported with the results; nothing to leave there
+        if res.membership is None:
             try:
                 res.membership = client.get_membership(res.org_id)
             except CliError:
                 pass  # the leave itself will report it
         names.append(escape_control(res.membership.label if res.membership else res.ref))
+    if not names:
+        return
     what = names[0] if len(names) == 1 else f"{len(names)} organizations ({', '.join(names)})"
     # typer writes the prompt through its own stream wrapper, UTF-8 where stderr says ascii: hand
     # it the text stderr itself would print.
     what = as_printed(what, narrow_encoding(app.stderr))
     if not typer.confirm(f"Leave {what}?", default=False, err=True):
-        raise UsageError("not left: confirmation declined", "pass --yes to skip the question")
+        # Answering no is a choice, not an error; the exit code (2) still tells a wrapper nothing happened.
+        app.say("Nothing was left. (`--yes` skips this question.)")
+        raise typer.Exit(int(ExitCode.USAGE))
 
 
 def register(app: typer.Typer) -> None:

@@ -40,25 +40,35 @@ def _read_hidden(app, prompt: str) -> str:
         app.stderr.flush()
 
 
+def _pipe_example(app) -> str:
+    """PIPE_EXAMPLE with this run's global options (--profile, --api-url)."""
+    return f"printf '%s' \"$TOKEN\" | {app.command_hint('login --with-token')}"
+
+
+def _check_token_source(app, with_token: bool) -> None:
+    """Usage errors about where the token would come from, before anything else is tried."""
+    if with_token and app.stdin_isatty:
+        raise UsageError(
+            "--with-token reads the token from a pipe, but stdin is a terminal (what you type would show)",
+            f"pipe it in: `{_pipe_example(app)}`, or run `{app.command_hint('login')}` to be asked for it with hidden input",
+        )
+    if not with_token and not app.stdin_isatty:
+        raise UsageError(
+            "stdin is not a terminal, so there is no one to ask for the token",
+            f"pass it on stdin with --with-token: `{_pipe_example(app)}`",
+        )
+
+
 def _read_token(app, with_token: bool) -> str:
     from ..auth import clean_token
 
+    _check_token_source(app, with_token)
     if with_token:
-        if app.stdin_isatty:
-            raise UsageError(
-                "--with-token reads the token from a pipe, but stdin is a terminal (what you type would show)",
-                f"pipe it in: `{PIPE_EXAMPLE}`, or run `memberships login` to be asked for it with hidden input",
-            )
         try:
             text = app.stdin.read()
         except UnicodeDecodeError:
-            raise UsageError("the token on stdin is not text", f"e.g. `{PIPE_EXAMPLE}`") from None
+            raise UsageError("the token on stdin is not text", f"e.g. `{_pipe_example(app)}`") from None
         return clean_token(text, "stdin")
-    if not app.stdin_isatty:
-        raise UsageError(
-            "stdin is not a terminal, so there is no one to ask for the token",
-            f"pass it on stdin with --with-token: `{PIPE_EXAMPLE}`",
-        )
     return clean_token(_read_hidden(app, "Paste your Bird token (input hidden): "), "the prompt")
 
 
@@ -125,7 +135,7 @@ def login(
         raise UsageError(
             "`memberships login` takes no arguments: a token given as one shows in `ps` and shell "
             "history, so it was not used",
-            f"pass it on stdin (`{PIPE_EXAMPLE}`) or at the prompt; if that was a real token, consider it exposed",
+            f"pass it on stdin (`{_pipe_example(app)}`) or at the prompt; if that was a real token, consider it exposed",
         )
     if app.sandbox:
         raise UsageError(
@@ -136,6 +146,15 @@ def login(
     if insecure_storage:
         store.check_file_directory()  # before the token is asked for, not after
     _env_note(app, "overrides the stored token: unset it to use the token you store now.")
+    _check_token_source(app, with_token)
+    if not insecure_storage:
+        # Before the token is asked for, so nobody pastes it only to hear it cannot be kept. A
+        # read has no side effects; a keyring that accepts and drops secrets (the null backend)
+        # is still caught after the check with the API, when the token is read back.
+        try:
+            store.keyring_get()
+        except KeyringUnavailable as exc:
+            raise AuthError(f"no place to store the token (it was not read): {exc.message}", exc.hint) from None
     value = _read_token(app, with_token)
     app.use_token(Token(value, "login"))
     try:
@@ -169,6 +188,27 @@ def login(
             if store.file_delete():
                 where += f" (and removed the older token file {store.path})"
     app.say(f"✓ Logged in to {store.host} as {_who(user)}, profile {store.profile}; token stored in {where}.")
+    _say_pending(app)
+
+
+def _say_pending(app) -> None:
+    """One line after a login: how many invitations wait, and how to accept them. One GET; a
+    failure here is logged (-v) and never fails the login, which has already succeeded."""
+    from ..client import PAGE_SIZE
+
+    try:
+        page = app.client().list_page(limit=PAGE_SIZE, status="invited")
+    except CliError as exc:
+        app.log(f"* could not count pending invitations: {exc.message}")
+        return
+    count = sum(1 for m in page.memberships if m.is_invitation)
+    if count == 0:
+        app.say("No pending invitations.")
+        return
+    more = "+" if page.next_page_token else ""
+    them = "it" if count == 1 and not more else "them"
+    app.say(f"{count}{more} pending invitation{'' if count == 1 and not more else 's'}: accept {them} with "
+            f"`{app.command_hint('accept')}` (choose) or `{app.command_hint('accept --all')}`.")
 
 
 # -- logout ----------------------------------------------------------------------------------------

@@ -74,7 +74,13 @@ def render_detail(m: Membership, *, color: bool, now: datetime | None = None) ->
             row("managed by", text(managers))
     if "avatarUrl" in org:
         row("avatar", text(org.get("avatarUrl")))
-    row("member since", when(raw.get("createdAt")))
+    # createdAt is when the membership record was made: for an invitation, when you were invited.
+    if m.is_invitation:
+        row("invited", when(raw.get("createdAt")))
+    elif m.is_active:
+        row("member since", when(raw.get("createdAt")))
+    else:
+        row("created", when(raw.get("createdAt")))
     row("updated", when(raw.get("updatedAt")))
     row("org created", when(org.get("createdAt")))
     row("org updated", when(org.get("updatedAt")))

@@ -40,14 +40,6 @@ def human_bool(value: Any) -> str:
     return "-" if value is None else plain_value(value)
 
 
-def _human_roles(value: Any) -> str:
-    if not isinstance(value, list) or not value:
-        return "-" if not value else plain_value(value)
-    scoped = sum(1 for ref in value if isinstance(ref, dict) and ref.get("workspaces"))
-    text = f"{len(value)}"
-    return text + (f" ({scoped} in workspaces)" if scoped else "")
-
-
 def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -82,10 +74,15 @@ def relative_time(value: Any, now: datetime | None = None) -> str:
 
 
 def _plain_roles(value: Any) -> str:
-    """Role ids, comma-separated: what a script acting on roles needs (JSON has the whole object)."""
+    """Role ids, comma-separated: what a script acting on roles needs (JSON has the whole object).
+    The table shows the same ids, so ROLES means one thing in every format."""
     if isinstance(value, list) and all(isinstance(ref, dict) for ref in value):
         return ",".join(str(ref.get("id", "")) for ref in value)
     return plain_value(value)
+
+
+def _human_roles(value: Any) -> str:
+    return _plain_roles(value) or "-"
 
 
 # How a membership's status is coloured in tables and the detail view.
@@ -93,7 +90,7 @@ STATUS_STYLE = {"active": "green", "invited": "yellow", "pending": "yellow", "ba
 
 
 # When a table is too wide, columns give way in this order: descriptions first, identifiers (what a
-# person copies into the next command) last.
+# person copies into the next command) and dates last. See output.table.layout.
 SHRINK_FIRST, SHRINK, SHRINK_LAST = 0, 1, 2
 
 
@@ -105,6 +102,7 @@ class Field:
     plain: Callable[[Any], str] = plain_value  # how plain and csv cells show it
     shrink: int = SHRINK
     cap: int | None = None  # widest a table column gets, however wide the terminal
+    drop: int | None = None  # a table too narrow leaves this column out, lowest first (None: never)
 
 
 FIELDS: dict[str, Field] = {
@@ -114,11 +112,11 @@ FIELDS: dict[str, Field] = {
         Field("organization.name", "ORGANIZATION", shrink=SHRINK_FIRST, cap=40),
         Field("organization.slug", "SLUG", shrink=SHRINK_LAST),
         Field("status", "STATUS", shrink=SHRINK_LAST),
-        Field("roleRefs", "ROLES", _human_roles, _plain_roles, shrink=SHRINK_FIRST),
-        Field("requiredSsoAuth", "SSO", human_bool),
-        Field("requiredMfaAuth", "MFA", human_bool),
-        Field("createdAt", "CREATED", _human_date),
-        Field("updatedAt", "UPDATED", _human_date),
+        Field("roleRefs", "ROLES", _human_roles, _plain_roles, shrink=SHRINK_FIRST, drop=3),
+        Field("requiredSsoAuth", "SSO", human_bool, drop=2),
+        Field("requiredMfaAuth", "MFA", human_bool, drop=1),
+        Field("createdAt", "CREATED", _human_date, shrink=SHRINK_LAST),
+        Field("updatedAt", "UPDATED", _human_date, shrink=SHRINK_LAST),
         Field("roleIds", "ROLE IDS"),
         Field("attributes", "ATTRIBUTES", shrink=SHRINK_FIRST, cap=40),
         Field("organization.status", "ORG STATUS"),

@@ -144,10 +144,14 @@ def csv_rows(out: TextIO, header, *, escape: bool = False) -> Callable[[list[str
 
 
 class TableWriter(ListWriter):
-    """Collects rows (column widths need them all), prints on close."""
+    """Collects rows (column widths need them all), prints on close. Columns named with --fields
+    (`may_drop=False`) are never left out, only cut."""
 
-    def __init__(self, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool) -> None:
+    def __init__(self, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool, may_drop: bool = True,
+                 emit: Callable[[str], None] | None = None) -> None:
         super().__init__(out, fields)
+        self._may_drop = may_drop
+        self._emit = emit or out.write  # the pager, for a person at a terminal
         self.width = width
         self.color = color
         self.rows: list[list[str]] = []
@@ -162,7 +166,7 @@ class TableWriter(ListWriter):
     def close(self) -> None:
         if self.rows:
             headers = [FIELDS[f].header for f in self.fields]
-            self.out.write(
+            self._emit(
                 "\n".join(
                     render_table(
                         headers,
@@ -173,6 +177,7 @@ class TableWriter(ListWriter):
                         shrink=[FIELDS[f].shrink for f in self.fields],
                         caps=[FIELDS[f].cap for f in self.fields],
                         encoding=narrow_encoding(self.out),
+                        drop=[FIELDS[f].drop for f in self.fields] if self._may_drop else None,
                     )
                 )
                 + "\n"
@@ -185,7 +190,8 @@ class TableWriter(ListWriter):
 
 
 def list_writer(
-    fmt: str, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool, fields_given: bool, escape_csv: bool
+    fmt: str, out: TextIO, fields: tuple[str, ...], *, width: int | None, color: bool, fields_given: bool, escape_csv: bool,
+    emit: Callable[[str], None] | None = None,
 ) -> ListWriter:
     """`escape_csv`: stdout is a terminal, so CSV is read by a person and escaped like the other human formats."""
     if fmt == "json":
@@ -196,4 +202,4 @@ def list_writer(
         return CsvWriter(out, fields, escape=escape_csv)
     if fmt == "plain":
         return PlainWriter(out, fields)
-    return TableWriter(out, fields, width=width, color=color)
+    return TableWriter(out, fields, width=width, color=color, may_drop=not fields_given, emit=emit)
