@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..command_line import number
+
 sandbox_app = typer.Typer(
     name="sandbox",
     help="The bundled Bird-compatible API on 127.0.0.1: a playground with no Bird account.",
@@ -18,9 +20,9 @@ sandbox_app = typer.Typer(
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Loopback address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 picks a free one).")] = 8765,
+    port: Annotated[int, typer.Option("--port", click_type=number(0, 65535), metavar="PORT", help="Port, 0 to 65535 (0 picks a free one).")] = 8765,
     reset: Annotated[bool, typer.Option("--reset", help="Restore the seed data before serving.")] = False,
-    latency: Annotated[float, typer.Option("--latency", min=0.0, max=10.0, help="Seconds to wait before each API answer.")] = 0.0,
+    latency: Annotated[float, typer.Option("--latency", click_type=number(0, 10, whole=False), metavar="SECONDS", help="Seconds to wait before each API answer, 0 to 10.")] = 0.0,
     db: Annotated[Optional[str], typer.Option("--db", help="SQLite file to keep state in (default: user data dir).", show_default=False)] = None,
 ) -> None:
     """Serve the sandbox API in the foreground and print the exports that point the CLI at it."""
