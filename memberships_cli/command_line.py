@@ -28,6 +28,8 @@ def rewrite_help(args: list[str], commands) -> list[str]:
     if _command_named(args) != HELP_COMMAND:
         return args
     at = args.index(HELP_COMMAND)
+    if _wants_help(args[at + 1 :]):  # `help --help`: the help command's own help
+        return args
     words = [a for a in args[at + 1 :] if not a.startswith("-")]
     if not words:
         return args[:at] + ["--help"] + args[at + 1 :]
@@ -43,6 +45,7 @@ class CommandLine:
     command: Any = None  # the click command those words reach (the root when none)
     global_args: list[str] = field(default_factory=list)  # the global options given, with values
     unknown_option: bool = False
+    root: Any = None
 
     @property
     def where(self) -> str:
@@ -82,7 +85,7 @@ def normalise(args: list[str], root) -> CommandLine:
     `--`; find the command's words on the way, and refuse an unknown command or a stray argument
     before click does (its messages name neither a close match nor the command)."""
     global_options = {name: opt for name, opt in _options(root).items() if not opt.is_eager}
-    line = CommandLine(args=[], command=root)
+    line = CommandLine(args=[], command=root, root=root)
     moved: list[str] = []
     rest: list[str] = []
     command = root
@@ -273,7 +276,8 @@ def describe(exc, line: CommandLine | None) -> tuple[str, str]:
             return f"{name} {exc.message}", see
         return f"invalid value for {name}: {_sentence(exc.message)}", see
     if isinstance(exc, click_errors.BadOptionUsage):
-        commands = [c for c in (line.command if line else None, ctx.command if ctx else None) if c is not None]
+        candidates = (line.command, line.root) if line else ()
+        commands = [c for c in (*candidates, ctx.command if ctx else None) if c is not None]
         option = next((_options(c)[exc.option_name] for c in commands if exc.option_name in _options(c)), None)
         if option is not None and not _takes_value(option):
             return f"{exc.option_name} takes no value", see

@@ -23,14 +23,23 @@ FormatOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+
+
+def fields_help() -> str:
+    """--fields help, from the fields output knows: its short names, then the paths without one."""
+    from ..output.fields import ALIASES, FIELDS
+
+    named = set(ALIASES.values())
+    names = [*ALIASES, *(path for path in FIELDS if path not in named)]
+    return (
+        "Columns (table/plain/csv) or keys (json/jsonl) to show, comma-separated, e.g. slug,status. "
+        f"Fields: {', '.join(names)}."
+    )
+
+
 FieldsOption = Annotated[
     Optional[str],
-    typer.Option(
-        "--fields",
-        metavar="A,B,...",
-        help="Columns (table/plain/csv) or keys (json/jsonl) to show, e.g. slug,status,organization.id.",
-        show_default=False,
-    ),
+    typer.Option("--fields", metavar="A,B,...", help=fields_help(), show_default=False),
 ]
 
 
