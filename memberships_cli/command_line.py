@@ -159,6 +159,8 @@ def _unknown_command(word: str, group, line: CommandLine) -> UsageError:
 def _check_positionals(command, count: int, rest: list[str], line: CommandLine) -> None:
     if getattr(command, "commands", None) is not None or _wants_help(rest) or line.unknown_option:
         return
+    if command.context_settings.get("allow_extra_args"):
+        return  # the command reads them itself (`login` refuses them without printing a token back)
     arguments = [p for p in command.params if p.param_type_name == "argument"]
     if any(p.nargs < 0 for p in arguments):
         return

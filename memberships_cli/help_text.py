@@ -62,8 +62,8 @@ EXAMPLES: dict[str, str] = {
         # needs a Bird access token (the sandbox has its own: nothing to log in to)
         # asks for it with the input hidden
         memberships login
-        # reads it from stdin, e.g. piped from a secret manager
-        memberships login --with-token
+        # from a script: the token on stdin, never as an argument
+        printf '%s' "$TOKEN" | memberships login --with-token
         # where there is no OS keyring: a file only you can read
         memberships login --insecure-storage
     """,
