@@ -160,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     line = None
     try:
         line = normalise(args, command)
+        if line.wants_help:
+            from .help_text import fill_costly_help
+
+            fill_costly_help(line.command)
         code = command.main(args=line.args, prog_name="memberships", standalone_mode=False)
         if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself
             print("\nInterrupted.", file=sys.stderr)

@@ -195,3 +195,12 @@ def attach(app) -> None:
             visit(sub, f"{prefix}{name} ")
 
     visit(app, "")
+
+
+def fill_costly_help(command) -> None:
+    """Write the help that costs an import to write, on the command whose help is about to show."""
+    for param in command.params:
+        if param.name == "fields":
+            from .commands._common import fields_help
+
+            param.help = fields_help()
