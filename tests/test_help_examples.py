@@ -165,6 +165,7 @@ def test_environment_topic_names_every_variable_the_code_reads(cli):
     missing = [name for name in sorted(read | {"NO_COLOR", "FORCE_COLOR", "PAGER", "MEMBERSHIPS_PAGER"})
                if name not in result.stdout]
     assert missing == []
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 
 def test_command_summaries_fit_80_columns_whole(cli):
