@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from .command_line import describe, normalise, rewrite_help
 
-    args = rewrite_help(list(sys.argv[1:] if argv is None else argv), _COMMAND_MODULES)
+    args = list(sys.argv[1:] if argv is None else argv)
+    args = rewrite_help(args, _command_named(args), _COMMAND_MODULES)
     command = typer.main.get_command(build_app(args))
     line = None
     try:

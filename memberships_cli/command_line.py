@@ -19,12 +19,11 @@ from .errors import UsageError
 HELP_COMMAND = "help"
 
 
-def rewrite_help(args: list[str], commands) -> list[str]:
+def rewrite_help(args: list[str], command: str | None, commands) -> list[str]:
     """`help` alone is `--help`; `help COMMAND...` is `COMMAND... --help`. `help TOPIC` (and an
-    unknown word) stays for the help command itself to answer."""
-    from .cli import _command_named
-
-    if _command_named(args) != HELP_COMMAND:
+    unknown word) stays for the help command itself to answer. `command` is the command word of
+    `args`; `commands`, the names of every command."""
+    if command != HELP_COMMAND:
         return args
     at = args.index(HELP_COMMAND)
     if _wants_help(args[at + 1 :]):  # `help --help`: the help command's own help
