@@ -48,6 +48,7 @@ class CommandLine:
         self.root = root
         self.global_args: list[str] = []  # the global options given, with their values
         self.unknown_option = False
+        self.own_args_at = 0  # where the command's own arguments start in `args`
 
     @property
     def wants_help(self) -> bool:
@@ -143,6 +144,7 @@ def normalise(args: list[str], root) -> CommandLine:
     line.command = command
     _check_positionals(command, positionals, rest[command_end:], line)
     line.args = moved + rest
+    line.own_args_at = len(moved) + command_end
     return line
 
 
@@ -280,7 +282,9 @@ def describe(exc, line: CommandLine | None) -> tuple[str, str]:
         name = _param_name(exc.param)
         kind = getattr(exc.param, "type", None)
         if isinstance(kind, Choice):
-            return f"{name} must be one of: {', '.join(str(c) for c in kind.choices)}", see
+            given = _given_value(exc.param, line)
+            but = f", not {_shown(given)}" if given is not None else ""
+            return f"{name} must be one of: {', '.join(str(c) for c in kind.choices)}{but}", see
         if hasattr(kind, "describe"):  # our Number: its message is already in our words
             return f"{name} {exc.message}", see
         return f"invalid value for {name}: {_sentence(exc.message)}", see
@@ -292,6 +296,19 @@ def describe(exc, line: CommandLine | None) -> tuple[str, str]:
             return f"{exc.option_name} takes no value", see
         return f"{exc.option_name} needs a value", see
     return _sentence(exc.format_message()), see
+
+
+def _given_value(param, line: CommandLine | None) -> str | None:
+    """What was typed for an argument of the command (None when it cannot be told)."""
+    if line is None or param is None or param.param_type_name != "argument":
+        return None
+    arguments = [p for p in line.command.params if p.param_type_name == "argument"]
+    before = arguments[: arguments.index(param)] if param in arguments else None
+    if before is None or any(p.nargs < 1 for p in before):
+        return None
+    words = _positional_words(line.args[line.own_args_at :], _options(line.command))
+    index = sum(p.nargs for p in before)
+    return words[index] if index < len(words) else None
 
 
 def _sentence(text: str) -> str:

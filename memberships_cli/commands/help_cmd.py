@@ -25,8 +25,9 @@ def help_command(
     if words == ["environment"]:
         ctx.obj.stdout.write(ENVIRONMENT)
         return
-    topic = " ".join(words)
-    raise UsageError(f"no help topic or command {topic!r}", f"topics: {', '.join(TOPICS)}; commands: see `memberships --help`")
+    from ..command_line import _shown
+
+    raise UsageError(f"no help topic or command {_shown(' '.join(words))}", f"topics: {', '.join(TOPICS)}; commands: see `memberships --help`")
 
 
 def register(app: typer.Typer) -> None:
