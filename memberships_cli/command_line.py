@@ -7,7 +7,7 @@ said in the CLI's own voice.
 - an unknown command or a stray argument is refused here, with close matches;
 - click's usage errors are reworded from their type and attributes, never from their text.
 
-Pure Python on top of the click objects typer already built: nothing here costs start-up.
+Pure Python on the click objects typer has already built, so it adds next to nothing to start-up.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class CommandLine:
 
 
 def _options(command) -> dict[str, Any]:
-    """Every spelling of the command's options (and of --help) -> the option."""
+    """Every spelling of the command's options -> the option (--help is not among click's params)."""
     found: dict[str, Any] = {}
     for param in command.params:
         if param.param_type_name == "option":
@@ -158,7 +158,9 @@ def _unknown_command(word: str, group, line: CommandLine) -> UsageError:
     visible = [name for name, cmd in group.commands.items() if not cmd.hidden]
     close = get_close_matches(word, visible, n=3)
     if close:
-        prefix = " ".join(["memberships", *line.global_args, *line.path])
+        from .output.escape import escape_control
+
+        prefix = escape_control(" ".join(["memberships", *line.global_args, *line.path]))
         hint = "did you mean " + " or ".join(f"`{prefix} {name}`" for name in close) + "?"
     else:
         hint = f"see `{line.where} --help`"
