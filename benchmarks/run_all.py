@@ -1,4 +1,4 @@
-"""All four benchmarks in one run, in order; the figures for README's Performance section.
+"""All four benchmarks in one run, in order; the figures for docs/performance.md.
 
     .venv/bin/python benchmarks/run_all.py            # >= 15 interleaved runs per case, ~6 minutes
     .venv/bin/python benchmarks/run_all.py --quick    # 5 runs per case, for development

@@ -8,14 +8,21 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .command_line import number
 from .errors import EXIT_CODE_TABLE, CliError, ExitCode, Terminated
+from .help_text import examples
 
-EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {int(code):<4} {text}" for code, text in EXIT_CODE_TABLE)
+EPILOG = (
+    examples("")
+    + "\n\nEnvironment variables: memberships help environment"
+    + "\n\n\b\nExit codes:\n" + "\n".join(f"  {int(code):<4} {text}" for code, text in EXIT_CODE_TABLE)
+)
 
 app = typer.Typer(
     name="memberships",
     help="Manage your own organization memberships on Bird's Accounts API.\n\n"
-    "Try it without an account: memberships --sandbox list",
+    "Try it without an account: memberships --sandbox list\n\n"
+    "The options below are global: they may come before or after the command.",
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
@@ -37,7 +44,7 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     api_url: Annotated[Optional[str], typer.Option("--api-url", metavar="URL", help="API base URL [env: MEMBERSHIPS_API_URL; default: https://api.bird.com].", show_default=False)] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Connect/read timeout [env: MEMBERSHIPS_TIMEOUT; default: 30].", show_default=False)] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", metavar="SECONDS", click_type=number(whole=False), help="Connect/read timeout [env: MEMBERSHIPS_TIMEOUT; default: 30].", show_default=False)] = None,
     profile: Annotated[Optional[str], typer.Option("--profile", metavar="NAME", help="Settings profile [env: MEMBERSHIPS_PROFILE].", show_default=False)] = None,
     sandbox: Annotated[bool, typer.Option("--sandbox", envvar="MEMBERSHIPS_SANDBOX", help="Run against the bundled local sandbox API (its own token; yours is never read) [env: MEMBERSHIPS_SANDBOX=1].", show_envvar=False)] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request, response and retry to stderr (token redacted).")] = False,
@@ -84,9 +91,9 @@ def _given_globals(ctx: typer.Context, *, sandbox: bool, profile: str | None, ap
 _COMMAND_MODULES = {
     "list": "memberships", "show": "memberships", "accept": "memberships", "leave": "memberships",
     "login": "session", "logout": "session", "status": "session",
-    "config": "config_cmd", "sandbox": "sandbox", "completion": "completion",
+    "config": "config_cmd", "sandbox": "sandbox", "completion": "completion", "help": "help_cmd",
 }
-_MODULE_ORDER = ("memberships", "session", "config_cmd", "sandbox", "completion")  # as --help lists them
+_MODULE_ORDER = ("memberships", "session", "config_cmd", "sandbox", "completion", "help_cmd")  # as --help lists them
 _GLOBAL_OPTIONS_WITH_VALUE = frozenset({"--api-url", "--timeout", "--profile"})
 _registered: list[str] = []
 
@@ -129,6 +136,9 @@ def build_app(args: list[str] | None = None) -> typer.Typer:
         if name not in _registered:
             importlib.import_module(f".commands.{name}", __package__).register(app)
             _registered.append(name)
+    from .help_text import attach
+
+    attach(app)
     return app
 
 
@@ -159,9 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error ends here as one line on stderr."""
     from typer._click import exceptions as click_exceptions
 
-    command = typer.main.get_command(build_app(sys.argv[1:] if argv is None else argv))
+    from .command_line import describe, normalise, rewrite_help
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    args = rewrite_help(args, _command_named(args), _COMMAND_MODULES)
+    command = typer.main.get_command(build_app(args))
+    line = None
     try:
-        code = command.main(args=argv, prog_name="memberships", standalone_mode=False)
+        line = normalise(args, command)
+        if line.wants_help:
+            from .help_text import fill_costly_help
+
+            fill_costly_help(line.command)
+        code = command.main(args=line.args, prog_name="memberships", standalone_mode=False)
         if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself
             code = _stopped()
     except click_exceptions.NoArgsIsHelpError as exc:
@@ -169,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         code = ExitCode.OK
     except click_exceptions.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx is not None else "memberships"
-        print(_error_line(exc.format_message(), f"see `{where} --help`", _stderr_color()), file=sys.stderr)
+        print(_error_line(*describe(exc, line), _stderr_color()), file=sys.stderr)
         code = ExitCode.USAGE
     except click_exceptions.ClickException as exc:
         print(_error_line(exc.format_message(), None, _stderr_color()), file=sys.stderr)
@@ -192,7 +211,6 @@ def main(argv: list[str] | None = None) -> int:
             _error_line(f"unexpected error: {exc.__class__.__name__}: {exc}", "re-run with --verbose and report it", _stderr_color()),
             file=sys.stderr,
         )
-        args = sys.argv[1:] if argv is None else argv
         if "--verbose" in args or "-v" in args:
             import traceback
 

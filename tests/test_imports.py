@@ -82,6 +82,10 @@ OFFLINE = [
     (["--version"], 0, "memberships "),
     *[(argv, 0, "Usage:") for argv in HELP_PATHS],
     ([], 0, "Usage:"),  # no command: the help, as a success
+    (["help"], 0, "Usage:"),
+    (["help", "list"], 0, "Usage:"),
+    (["list", "--sandbox", "--help"], 0, "Usage:"),
+    (["help", "environment"], 0, "MEMBERSHIPS_TOKEN"),
 ]
 if _command_exists("config", "path"):
     OFFLINE.append((["config", "path"], 0, "config"))
@@ -93,6 +97,8 @@ USAGE_ERRORS = [
     (["list", "--limit", "zero"], 2, ""),
     (["list", "--format", "yaml"], 2, ""),
     (["accept"], 2, ""),  # neither ORG nor --all
+    (["lst"], 2, ""),  # close matches
+    (["list", "--profile"], 2, ""),  # a global option after the command, without its value
 ]
 
 

@@ -33,14 +33,24 @@ JqOption = Annotated[
         show_default=False,
     ),
 ]
+
+FIELDS_HELP = "Columns (table/plain/csv) or keys (json/jsonl) to show, comma-separated, e.g. slug,status."
+
+
+def fields_help() -> str:
+    """--fields help with the field names output knows: short names, then the paths without one.
+    Written only when the help is shown (help_text.fill_costly_help): importing the field table
+    costs ~10 ms, which every `--help` would pay otherwise."""
+    from ..output.fields import ALIASES, FIELDS
+
+    named = set(ALIASES.values())
+    names = [*ALIASES, *(path for path in FIELDS if path not in named)]
+    return f"{FIELDS_HELP} Fields: {', '.join(names)}."
+
+
 FieldsOption = Annotated[
     Optional[str],
-    typer.Option(
-        "--fields",
-        metavar="A,B,...",
-        help="Columns (table/plain/csv) or keys (json/jsonl) to show, e.g. slug,status,organization.id.",
-        show_default=False,
-    ),
+    typer.Option("--fields", metavar="A,B,...", help=FIELDS_HELP, show_default=False),
 ]
 
 

@@ -10,8 +10,8 @@ from ..config import DEFAULT_API_URL, PROFILE_KEYS
 
 config_app = typer.Typer(
     name="config",
-    help="See and change profile settings (api_url, format) in the config file. "
-    "Select the profile with the global --profile NAME or MEMBERSHIPS_PROFILE.",
+    help="See and change profile settings (api_url, format). They live in the config file; "
+    "select the profile with the global --profile NAME or MEMBERSHIPS_PROFILE.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -55,7 +55,7 @@ def path_cmd(ctx: typer.Context) -> None:
 def list_cmd(
     ctx: typer.Context,
     all_profiles: Annotated[bool, typer.Option("--all", help="Every profile, as PROFILE.KEY=VALUE.")] = False,
-    json_flag: Annotated[bool, typer.Option("--json", help="A JSON object: {KEY: VALUE}, or {PROFILE: {KEY: VALUE}} with --all.")] = False,
+    json_flag: Annotated[bool, typer.Option("--json", help="A JSON object of the settings; with --all, one object per profile, by name.")] = False,
 ) -> None:
     """Print the settings stored for the profile, as KEY=VALUE lines."""
     import json
@@ -93,7 +93,10 @@ def get_cmd(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
 ) -> None:
-    """Print one stored setting of the profile (nothing, exit 0, when it is not set)."""
+    """Print one stored setting of the profile.
+
+    Prints nothing (exit 0) when it is not set, and says on stderr what the default is.
+    """
     from ..config import config_file, read_config
 
     app = ctx.obj
@@ -112,7 +115,10 @@ def set_cmd(
     key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
     value: Annotated[str, typer.Argument(metavar="VALUE", help="api_url: https://HOST[/PATH]; format: table, plain, json, jsonl or csv.")],
 ) -> None:
-    """Store a setting for the profile (the profile is created if it is new)."""
+    """Store a setting for the profile.
+
+    The profile is created if it is new; the value is checked before it is stored.
+    """
     from ..config import config_file, update_config, validate_setting
 
     app = ctx.obj

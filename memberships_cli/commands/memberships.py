@@ -7,6 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from ..command_line import number
 from ..errors import CliError, ExitCode, NotFoundError, UsageError, most_severe
 from ._common import FieldsOption, FormatOption, JqOption, JsonOption, choose_format, complete_org
 
@@ -50,7 +51,7 @@ def list_memberships(
     reverse: Annotated[bool, typer.Option("--reverse", help="Newest first (the API's reverse order).")] = False,
     limit: Annotated[
         Optional[int],
-        typer.Option("--limit", "-L", min=1, metavar="N", help="Stop after this many memberships (default: all pages).", show_default=False),
+        typer.Option("--limit", "-L", click_type=number(1), metavar="N", help="Stop after this many memberships, 1 or more (default: all pages).", show_default=False),
     ] = None,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
@@ -423,7 +424,7 @@ def accept(
         typer.Option("--wait", metavar="DURATION", help="If an invitation is not there yet, keep looking (with backoff) for up to DURATION, e.g. 30s or 5m; then exit 3.", show_default=False),
     ] = None,
     dry_run: DryRunOption = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Invitations accepted at once.")] = 8,
+    concurrency: Annotated[int, typer.Option("--concurrency", click_type=number(1, 32), metavar="N", help="Invitations accepted at once, 1 to 32.")] = 8,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
     jq: JqOption = None,
@@ -503,7 +504,7 @@ def leave(
                      "you may have left it already."),
     ] = False,
     dry_run: DryRunOption = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Organizations left at once.")] = 8,
+    concurrency: Annotated[int, typer.Option("--concurrency", click_type=number(1, 32), metavar="N", help="Organizations left at once, 1 to 32.")] = 8,
     fmt: FormatOption = None,
     json_flag: JsonOption = False,
     jq: JqOption = None,

@@ -6,9 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..command_line import number
+
 sandbox_app = typer.Typer(
     name="sandbox",
-    help="The bundled Bird-compatible API on 127.0.0.1: a playground with no Bird account.",
+    help="The bundled local API: a playground, no Bird account needed. "
+    "It speaks Bird's Accounts API on 127.0.0.1 and keeps its state in SQLite.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -17,13 +20,16 @@ sandbox_app = typer.Typer(
 @sandbox_app.command("serve")
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Loopback address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 picks a free one).")] = 8765,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", click_type=number(0, 65535), metavar="PORT", help="Port, 0 to 65535 (0 picks a free one).")] = 8765,
     reset: Annotated[bool, typer.Option("--reset", help="Restore the seed data before serving.")] = False,
-    latency: Annotated[float, typer.Option("--latency", min=0.0, max=10.0, help="Seconds to wait before each API answer.")] = 0.0,
-    db: Annotated[Optional[str], typer.Option("--db", help="SQLite file to keep state in (default: user data dir).", show_default=False)] = None,
+    latency: Annotated[float, typer.Option("--latency", click_type=number(0, 10, whole=False), metavar="SECONDS", help="Seconds to wait before each API answer, 0 to 10.")] = 0.0,
+    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH", help="SQLite file to keep state in (default: user data dir).", show_default=False)] = None,
 ) -> None:
-    """Serve the sandbox API in the foreground and print the exports that point the CLI at it."""
+    """Serve the sandbox API in the foreground.
+
+    Prints the exports that point the CLI (or any other program) at it; Ctrl-C stops it.
+    """
     from ..config import is_loopback
     from ..errors import UsageError
     from ..sandbox import SANDBOX_TOKEN, SandboxServer, Store, default_db_path
@@ -52,7 +58,7 @@ def serve(
 @sandbox_app.command("reset")
 def reset_cmd(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option("--db", help="SQLite file to reset (default: user data dir).", show_default=False)] = None,
+    db: Annotated[Optional[str], typer.Option("--db", metavar="PATH", help="SQLite file to reset (default: user data dir).", show_default=False)] = None,
 ) -> None:
     """Restore the sandbox's seed data (undo every accept and leave)."""
     from ..sandbox import Store, default_db_path

@@ -256,7 +256,7 @@ def status(
     json_flag: Annotated[bool, typer.Option("--json", help="Print a JSON object instead (same exit codes).")] = False,
     jq: JqOption = None,
 ) -> None:
-    """Show where the token comes from and whether the API accepts it.
+    """Show where the token comes from and whether it works.
 
     Shows the API URL, the profile and the token (masked: first 4 characters and length). Exit 0:
     the token works; 4: no token, or the API rejects it; 5: the API cannot be reached. Token

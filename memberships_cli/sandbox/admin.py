@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from memberships_cli.sandbox.faults import Fault
 from memberships_cli.sandbox.replies import (
@@ -21,10 +21,7 @@ from memberships_cli.sandbox.replies import (
     raw_json_reply,
     validation_reply,
 )
-from memberships_cli.sandbox.store import DuplicateMembership
-
-if TYPE_CHECKING:
-    from memberships_cli.sandbox.server import SandboxServer
+from memberships_cli.sandbox.store import DuplicateMembership, Store
 
 PREFIX = "/_sandbox/"
 
@@ -40,8 +37,28 @@ def _json_body(body: bytes) -> Any:
         raise BadPayload("is not valid JSON") from error
 
 
+class Controls(Protocol):
+    """What the admin endpoints drive: the server passes itself in. Named here rather than imported
+    from server.py, which imports this module: the two would otherwise import each other."""
+
+    store: Store
+    latency: float
+
+    @property
+    def requests(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def pending_faults(self) -> int: ...
+
+    def clear_requests(self) -> int: ...
+
+    def add_fault(self, fault: Fault) -> None: ...
+
+    def clear_faults(self) -> int: ...
+
+
 class Admin:
-    def __init__(self, sandbox: SandboxServer) -> None:
+    def __init__(self, sandbox: Controls) -> None:
         self.sandbox = sandbox
         self._routes: dict[str, dict[str, Callable[[Any], Reply]]] = {
             "reset": {"POST": self._reset},
