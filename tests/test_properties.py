@@ -227,9 +227,24 @@ def _reused_per_process():
             contexts[key] = create(*args, **kwargs)
         return contexts[key]
 
+    from memberships_cli import command_line
+
+    class Path(list):
+        def append(self, word):
+            super().append(word)
+            RESOLVED.append(tuple(self))
+
+    class Line(command_line.CommandLine):
+        # The argv step walks the command words before click does (and refuses a stray argument
+        # or a missing value there): the words it walked count as reached.
+        def __init__(self, root) -> None:
+            super().__init__(root)
+            self.path = Path()
+
     create = getattr(transport, "create_ssl_context", None)
     with ExitStack() as patches:
         patches.enter_context(mock.patch.object(typer.main, "get_command", command))
+        patches.enter_context(mock.patch.object(command_line, "CommandLine", Line))
         if create is not None:  # httpx internals: only a speed-up, so skipped if they move
             patches.enter_context(mock.patch.object(transport, "create_ssl_context", ssl_context))
         yield

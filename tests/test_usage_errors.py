@@ -21,7 +21,7 @@ CASES = [
     (["bogus"], "error: unknown command 'bogus'; see `memberships --help`"),
     (["config", "st"], "error: unknown command 'st'; did you mean `memberships config set` or `memberships config list`?"),
     (["--sandbox"], "error: missing command; see `memberships --help`"),
-    (["show"], "error: missing argument ORG; see `memberships show --help`"),
+    (["show"], "error: missing argument ORG; name an organization, e.g. `memberships show acme-logistics`"),
     (["config", "set", "format"], "error: missing argument VALUE; see `memberships config set --help`"),
     (["completion", "tcsh"], "error: SHELL must be one of: bash, zsh, fish, powershell, not 'tcsh'; see `memberships completion --help`"),
     (["completion", "-v", "completion"], "error: SHELL must be one of: bash, zsh, fish, powershell, not 'completion'; see `memberships completion --help`"),
