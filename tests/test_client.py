@@ -526,11 +526,24 @@ def test_list_parameters_are_sent():
     assert dict(params) == {"limit": "7", "reverse": "true", "pageToken": "tok+/=", "status": "invited"}
 
 
-def test_org_ids_are_quoted_into_one_path_segment():
+@pytest.mark.parametrize("org_id", ["..", ".", "", "a/b", f"{ORG}\n", "%2e%2e", "../me?x=1#y", f" {ORG}", ORG.replace("-", "")])
+@pytest.mark.parametrize("call", ["get_membership", "accept", "leave"])
+def test_only_a_uuid_becomes_a_path_segment_and_nothing_else_is_sent(call, org_id):
     server = Server(membership())
     client, _ = make(server)
-    client.get_membership("../me?x=1#y")
-    assert server.requests[0].url.raw_path == b"/me/memberships/..%2Fme%3Fx%3D1%23y"
+    with pytest.raises(MalformedResponseError) as caught:
+        getattr(client, call)(org_id)
+    assert caught.value.exit_code == ExitCode.API
+    assert caught.value.message.startswith("not sent: ") and "must be a UUID" in caught.value.message
+    assert "\n" not in caught.value.message  # shown escaped, on one line
+    assert server.requests == []
+
+
+def test_a_uuid_in_either_case_is_one_path_segment():
+    server = Server(membership())
+    client, _ = make(server)
+    client.get_membership(ORG.upper())
+    assert server.requests[0].url.raw_path == f"/me/memberships/{ORG.upper()}".encode()
 
 
 # -- the token ---------------------------------------------------------------------------------
