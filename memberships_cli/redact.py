@@ -2,8 +2,9 @@
 crosses (error messages, --verbose lines, JSON results).
 
 A server can echo the token raw, percent-encoded (either case of hex digits, any mix of encoded
-and plain characters, as a query string or a Location header carries it) or form-encoded (`+` for
-a space). One regular expression, built once from the token, matches every one of these forms.
+and plain characters, as a query string or a Location header carries it) or through form encoding,
+where `+` stands for a space: a token's space sent as `+`, or its `+` read back as a space. One
+regular expression, built once from the token, matches every one of these forms.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def _char_pattern(char: str) -> str:
     forms = [re.escape(char), escaped]
     if char == " ":
         forms.append(r"\+")
+    elif char == "+":
+        forms.append(" ")
     return "(?:" + "|".join(forms) + ")"
 
 
