@@ -677,7 +677,7 @@ class BirdClient:
                 failure = f"could not connect ({exc.__class__.__name__}: {exc})"
                 retryable = True
             except httpx.TimeoutException as exc:
-                why = f": {OVER_DEADLINE} ({self.timeout:g} s)" if str(exc) == OVER_DEADLINE else ""
+                why = f": no complete answer within {self.timeout:g} s" if str(exc) == OVER_DEADLINE else ""
                 failure = f"timed out waiting for the server ({exc.__class__.__name__}{why})"
                 retryable = idempotent
             except httpx.TransportError as exc:

@@ -11,6 +11,7 @@ transfers and timeouts are 5 (network); unusable bodies, redirects and other API
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pty
@@ -97,6 +98,8 @@ class Case:
     phases: tuple = ANY
     args: tuple = ()  # extra global options
     env: dict = field(default_factory=dict)
+    requests: int | None = None  # requests at the first phase, when not what the retry policy makes
+    slow: bool = False  # seconds of real waiting: marked `slow` (still part of the default run)
 
     def expect(self, phase: str) -> tuple[int, str]:
         code = self.code[phase] if isinstance(self.code, dict) else self.code
@@ -111,6 +114,21 @@ def one(**kw):
 ALWAYS = 50
 NOT_JSON = "body is not JSON"
 MEMBER = seed.memberships()[0]
+OVER_CAP = "the body is over the 8 MiB limit (after decompression)"
+MiB = 1024 * 1024
+
+
+def padded(size: int) -> bytes:
+    """A JSON page of `size` bytes and more: what an answer over the size cap looks like."""
+    return b'{"results": [], "pad": "' + b"x" * size + b'"}'
+
+
+def hostile(**kw):
+    """Like one(), with the body built only when the case runs (some are megabytes)."""
+    def make(method, path, _):
+        fields = {k: v() if callable(v) else v for k, v in kw.items()}
+        return [Fault(method=method, path=path, **fields)]
+    return make
 
 CASES = {
     # retried, and then it works
@@ -171,9 +189,27 @@ CASES = {
                                   "token [token] has expired", phases=("first",)),
     "404": Case(one(status=404), {"first": 1, "mid": 1, "bulk": 3},
                 {"first": "check --api-url", "mid": "check --api-url", "bulk": "no membership or invitation for organization"}),
+    "401 echoing the token in its reason phrase": Case(one(status=401, reason=f"Unauthorized Bearer {SECRET}"), 4,
+                                                       "401 Unauthorized Bearer [token]"),
+    # hostile servers (issue 14, part 3): every answer is bounded in time, size and pages
+    "trickle once": Case(one(status=200, body={"results": []}, trickle=0.25), 0,
+                         "(attempt 2 of 3): timed out waiting for the server (ReadTimeout: no complete answer within 1 s)",
+                         args=("--timeout", "1"), phases=BODY, slow=True),
+    "trickle always": Case(one(status=200, body={"results": []}, trickle=0.25, times=ALWAYS), 5,
+                           "2 attempts over", args=("--timeout", "1"), env={"MEMBERSHIPS_RETRIES": "1"}, slow=True),
+    "9 MiB body": Case(hostile(status=200, body=lambda: padded(9 * MiB)), 1, OVER_CAP),
+    "gzip bomb": Case(hostile(status=200, body=lambda: gzip.compress(padded(16 * MiB), 9), headers={"Content-Encoding": "gzip"}),
+                      1, OVER_CAP),
+    "150,000 JSON values": Case(one(status=200, body='{"results": [], "n": [' + "0," * 150_000 + "0]}"), 1,
+                                "over 100,000 JSON values in one answer"),
+    "empty pages forever": Case(one(status=200, body={"results": []}, fresh_token=32, times=ALWAYS), 1,
+                                "20 empty pages in a row, each with a new nextPageToken", phases=("first", "mid"), requests=20),
+    "16 KB page tokens": Case(one(status=200, body={"results": [MEMBER]}, fresh_token=16_384, times=ALWAYS), 1,
+                              "nextPageToken is 16,384 characters long, over the limit of 4,096", phases=("first", "mid")),
 }
 
-MATRIX = [pytest.param(name, phase, id=f"{name} @ {phase}") for name, case in CASES.items() for phase in case.phases]
+MATRIX = [pytest.param(name, phase, id=f"{name} @ {phase}", marks=[pytest.mark.slow] if case.slow else [])
+          for name, case in CASES.items() for phase in case.phases]
 
 
 def env_of(case: Case) -> dict:
@@ -217,7 +253,8 @@ def test_fault_matrix(cli, sandbox, elsewhere, name, phase):
         # Retried exactly as the policy says: one fault then success; 3 tries (2 with
         # MEMBERSHIPS_RETRIES=1); a wait over the cap or a broken answer: no retry at all.
         tries = {0: 2, 1: 1, 4: 1, 5: 1 if name == "429 over the cap" else 1 + int(env_of(case)["MEMBERSHIPS_RETRIES"])}
-        assert len(requests) == (2 if name == "repeating nextPageToken" else tries[code])
+        expected = case.requests if case.requests is not None else tries[code]
+        assert len(requests) == (2 if name == "repeating nextPageToken" else expected)
         if code == 0:
             assert json.loads(r.stdout) == sandbox.store.all()
         else:
