@@ -322,6 +322,10 @@ DELETE_CASES = {
     "429 Retry-After 0": (Fault(status=429, headers=RA0), (), 0, "(attempt 2 of 3): 429 Too Many Requests", 2),
     "204 no body": (Fault(status=204), (), 0, "✓ Left", 1),
     "200 with an HTML body": (Fault(status=200, body="<html>bye</html>", content_type="text/html"), (), 0, "✓ Left", 1),
+    # A DELETE's body is not used: over the cap it is simply not read further.
+    "200 with a 9 MiB body": (Fault(status=200, body=b"x" * (9 * 1024 * 1024)), (), 0, "✓ Left", 1),
+    "trickle": (Fault(status=200, trickle=0.25), ("--timeout", "1"), 5,
+                "(ReadTimeout: no complete answer within 1 s) (" + NOT_RETRIED, 1),
 }
 
 
@@ -336,6 +340,43 @@ def test_leave_under_faults(cli, sandbox, name):
     assert len([q for q in sandbox.requests if q["method"] == "DELETE"]) == deletes
     if code == 5:
         assert "run `memberships list` to see whether it took effect" in r.stderr
+
+
+# -- listings that never end: list, slug lookups and accept --all share one page iterator --------------
+
+ENDLESS_COMMANDS = {
+    "list": ("list", "--format", "jsonl"),
+    "accept --all": ("accept", "--all", "--json"),
+    "accept by slug": ("accept", "globex-retail"),
+    "leave by slug": ("leave", "acme-logistics", "--yes"),
+    "show by slug": ("show", "acme-logistics"),
+}
+
+
+@pytest.mark.parametrize("command", ENDLESS_COMMANDS)
+def test_empty_pages_with_fresh_tokens_forever_stop_every_listing(cli, sandbox, command):
+    sandbox.add_fault(Fault(status=200, body={"results": []}, fresh_token=32, method="GET", path=LIST, times=1000))
+    r = cli("-v", *ENDLESS_COMMANDS[command], token=SECRET, env=FAST, timeout=60)
+    assert r.code == 1, r
+    assert "20 empty pages in a row, each with a new nextPageToken; stopped listing" in r.stderr
+    assert SECRET not in r.stdout + r.stderr
+    requests = sandbox.requests
+    assert [(q["method"], q["path"]) for q in requests] == [("GET", LIST)] * 20  # and nothing sent after
+    assert len({q["query"].get("pageToken") for q in requests}) == 20  # every token was new
+
+
+@pytest.mark.slow
+def test_a_slow_trickle_is_one_timeout_per_attempt_in_a_bulk_run(cli, sandbox):
+    """Two of six accepts trickle: each gives up after its own --timeout, the others succeed."""
+    ids = sandbox.store.add_generated(BULK, "invited")
+    for org in ids[:2]:
+        sandbox.add_fault(Fault(status=200, trickle=0.25, method="POST", path=f"{LIST}/{org}", times=ALWAYS))
+    r = cli("--timeout", "1", "accept", "--all", "--match", "generated-*", "--json", token=SECRET,
+            env=FAST | {"MEMBERSHIPS_RETRIES": "0"})
+    assert r.code == 5, r
+    outcomes = {o["organizationId"]: o for o in json.loads(r.stdout)}
+    assert {org: outcomes[org]["result"] for org in ids} == {org: "failed" if org in ids[:2] else "accepted" for org in ids}
+    assert "no complete answer within 1 s" in outcomes[ids[0]]["error"]["message"]
 
 
 def test_a_refused_connection_is_retried_then_exit_5(cli):
