@@ -161,13 +161,20 @@ def run_cli(server: HostileServer, args: list[str], env_extra: dict[str, str], h
 def cases() -> dict[str, tuple[Callable[[str, dict], Answer], list[str], dict[str, str]]]:
     page = json.dumps({"results": [MEMBER] * 100}).encode()
     bomb = gzip_bomb(512 * MiB)
-    counter = [0]
+    def endless(items: int, token_size: int = 24, pages: int | None = None) -> Callable[[str, dict], Answer]:
+        """Fresh tokens forever, or for `pages` pages; each item a distinct invitation."""
+        counter = [0]
 
-    def endless(items: int, token_size: int = 24) -> Callable[[str, dict], Answer]:
         def answer(path: str, query: dict) -> Answer:
             counter[0] += 1
-            token = f"{counter[0]:0{token_size}d}"
-            return Answer(json.dumps({"results": [MEMBER] * items, "nextPageToken": token}).encode())
+            results = []
+            for n in range(items):
+                org = {**MEMBER["organization"], "id": f"{counter[0]:08x}-{n:04x}-4000-8000-000000000000"}
+                results.append({**MEMBER, "organization": org, "status": "invited"})
+            body = {"results": results}
+            if pages is None or counter[0] < pages:
+                body["nextPageToken"] = f"{counter[0]:0{token_size}d}"
+            return Answer(json.dumps(body).encode())
         return answer
 
     no_retries = {"MEMBERSHIPS_RETRIES": "0"}
@@ -185,6 +192,9 @@ def cases() -> dict[str, tuple[Callable[[str, dict], Answer], list[str], dict[st
         "endless: 1 item per page, fresh tokens": (endless(1), ["list", "--format", "jsonl"], {}),
         "endless: 16 KB tokens": (endless(1, 16_384), ["list", "--json"], {}),
         "endless: accept --all, 1 invitation per page": (endless(1), ["accept", "--all", "--dry-run", "--json"], {}),
+        # accept --all and slug lookups keep the whole listing: what 1,000 full pages cost them.
+        "accept --all, 1,000 pages of 100 (then the end), --dry-run": (
+            endless(100, pages=1000), ["accept", "--all", "--dry-run", "--concurrency", "1", "--json"], {}),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import random
 import threading
@@ -139,8 +140,6 @@ def _parse_json(body: bytes):
 
     RecursionError is a hostile body nested too deep to parse: as unusable as any other.
     """
-    import json
-
     # Counted before parsing: every value but the first follows a `,` or a `:` (ones inside
     # strings only make the count safer).
     if body.count(b",") + body.count(b":") > MAX_JSON_VALUES:
