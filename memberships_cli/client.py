@@ -785,9 +785,9 @@ class BirdClient:
 
     def _scrubbed(self, value, answer: Answer):
         """A parsed body as it may be shown (JSON output included): the token cut out of every
-        string. Walked only when the raw text holds a form of the token or a JSON escape (which
-        could spell one), so an ordinary page costs one regex search."""
-        if self.scrub and (b"\\" in answer.content or self.scrub.found_bytes(answer.content)):
+        string. Walked only when the raw bytes may hold a form of it, so an ordinary page costs a
+        few byte searches."""
+        if self.scrub.may_hold(answer.content):
             return self.scrub.json(value)
         return value
 

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 PLACEHOLDER = "[token]"
+# A JSON escape that spells a printable ASCII character (\u0041, \/, \", \\): the only way an
+# ASCII token can hide in a JSON text without any of its forms appearing in the raw bytes.
+_ASCII_ESCAPE = re.compile(rb'\\(?:u00[2-7][0-9a-fA-F]|[/"\\])')
+_PLUS_AS_SPACE = bytes.maketrans(b"+", b" ")
 
 
 def _char_pattern(char: str) -> str:
@@ -35,8 +40,9 @@ class Scrubber:
     def __init__(self, secret: str | None) -> None:
         pattern = "".join(map(_char_pattern, secret)) if secret else None
         self._pattern = re.compile(pattern) if pattern else None
-        # The same forms in raw bytes: a quick look at a whole body before it is parsed.
-        self._bytes_pattern = re.compile(pattern.encode("utf-8", "surrogatepass")) if pattern else None
+        self._ascii = bool(secret) and secret.isascii() and secret.isprintable()
+        # Every form, percent-decoded and with `+` and space made one: what may_hold looks for.
+        self._folded = secret.encode("utf-8", "surrogatepass").translate(_PLUS_AS_SPACE) if secret else b""
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -44,8 +50,17 @@ class Scrubber:
     def found(self, text: str) -> bool:
         return self._pattern is not None and self._pattern.search(text) is not None
 
-    def found_bytes(self, data: bytes) -> bool:
-        return self._bytes_pattern is not None and self._bytes_pattern.search(data) is not None
+    def may_hold(self, data: bytes) -> bool:
+        """Whether a JSON body may hold the secret, in any form, once parsed. A few byte searches,
+        so that an ordinary page need not be walked string by string (a walk costs ~2 ms a page);
+        False only when no string of it can need scrubbing."""
+        if self._pattern is None:
+            return False
+        if not self._ascii or (b"\\" in data and _ASCII_ESCAPE.search(data)):
+            return True
+        if b"%" in data:
+            data = unquote_to_bytes(data)
+        return self._folded in data.translate(_PLUS_AS_SPACE)
 
     def text(self, text: str) -> str:
         if self._pattern is None or not text:

@@ -53,10 +53,20 @@ def test_text_that_is_not_the_token_is_left_alone(text):
     assert not scrubber.found(text)
 
 
-def test_bytes_are_searched_for_the_same_forms():
+@pytest.mark.parametrize("form", [*FORMS.values(), "tok\\u002ben\\/abc==xyz", "\\u0074ok+en/abc==xyz"],
+                         ids=[*FORMS.keys(), "JSON-escaped + and /", "JSON-escaped first letter"])
+def test_a_body_holding_any_form_is_walked(form):
+    import json
+
+    body = ('{"results": [{"organization": {"name": "' + form + '"}}]}').encode()
     scrubber = Scrubber(TOKEN)
-    assert scrubber.found_bytes(b'{"n": "tok%2Ben%2Fabc%3d%3dxyz"}')
-    assert not scrubber.found_bytes(b'{"n": "acme"}')
+    assert scrubber.may_hold(body)
+    assert scrubber.json(json.loads(body)) == {"results": [{"organization": {"name": PLACEHOLDER}}]}
+
+
+@pytest.mark.parametrize("body", [b'{"n": "acme"}', b'{"n": "tok en/abc=", "u": "\\u001b %41"}', b'{"n": "caf\\u00e9"}'])
+def test_an_ordinary_body_is_not_walked(body):
+    assert not Scrubber(TOKEN).may_hold(body)
 
 
 def test_json_values_are_scrubbed_keys_too_and_untouched_values_are_not_copied():
