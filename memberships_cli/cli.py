@@ -44,7 +44,7 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     api_url: Annotated[Optional[str], typer.Option("--api-url", metavar="URL", help="API base URL [env: MEMBERSHIPS_API_URL; default: https://api.bird.com].", show_default=False)] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", metavar="SECONDS", click_type=number(whole=False), help="Connect/read timeout [env: MEMBERSHIPS_TIMEOUT; default: 30].", show_default=False)] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", metavar="SECONDS", click_type=number(whole=False), help="Time limit of each try of a request, from connecting to the last byte of the answer (connect alone at most 10) [env: MEMBERSHIPS_TIMEOUT; default: 30].", show_default=False)] = None,
     profile: Annotated[Optional[str], typer.Option("--profile", metavar="NAME", help="Settings profile [env: MEMBERSHIPS_PROFILE].", show_default=False)] = None,
     sandbox: Annotated[bool, typer.Option("--sandbox", envvar="MEMBERSHIPS_SANDBOX", help="Run against the bundled local sandbox API (its own token; yours is never read) [env: MEMBERSHIPS_SANDBOX=1].", show_envvar=False)] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request, response and retry to stderr (token redacted).")] = False,
@@ -67,6 +67,8 @@ def root(
 
     context = AppContext(load_settings=settings, verbose=verbose, sandbox=sandbox, no_color=no_color,
                          global_args=_given_globals(ctx, sandbox=sandbox, profile=profile, api_url=api_url))
+    if isinstance(ctx.obj, dict):  # main()'s note of this run's context, for its last-resort scrubbing
+        ctx.obj["app"] = context
     ctx.obj = context
     ctx.call_on_close(context.close)
 
@@ -165,6 +167,18 @@ def _stderr_color() -> bool:
     return colour_wanted(tty, "--no-color" in sys.argv, os.environ)
 
 
+def _scrubbed(text: str, run: dict) -> str:
+    """The last safety net for the token: whatever main() prints about an error, with every form
+    of the token this run used (or that MEMBERSHIPS_TOKEN holds) cut out, wherever the error came
+    from. The client scrubs what it raises; this catches errors raised before or outside it."""
+    import os
+
+    from .redact import scrub_all
+
+    app = run.get("app")
+    return scrub_all(text, [*(app.secrets() if app is not None else ()), os.environ.get("MEMBERSHIPS_TOKEN")])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error ends here as one line on stderr."""
     from typer._click import exceptions as click_exceptions
@@ -175,13 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     args = rewrite_help(args, _command_named(args), _COMMAND_MODULES)
     command = typer.main.get_command(build_app(args))
     line = None
+    run: dict = {}  # the root callback puts the AppContext here
+
+    def error(message: str, hint: str | None) -> None:
+        print(_scrubbed(_error_line(message, hint, _stderr_color()), run), file=sys.stderr)
+
     try:
         line = normalise(args, command)
         if line.wants_help:
             from .help_text import fill_costly_help
 
             fill_costly_help(line.command)
-        code = command.main(args=line.args, prog_name="memberships", standalone_mode=False)
+        code = command.main(args=line.args, prog_name="memberships", standalone_mode=False, obj=run)
         if code == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) by itself
             code = _stopped()
     except click_exceptions.NoArgsIsHelpError as exc:
@@ -189,13 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         code = ExitCode.OK
     except click_exceptions.UsageError as exc:
-        print(_error_line(*describe(exc, line), _stderr_color()), file=sys.stderr)
+        error(*describe(exc, line))
         code = ExitCode.USAGE
     except click_exceptions.ClickException as exc:
-        print(_error_line(exc.format_message(), None, _stderr_color()), file=sys.stderr)
+        error(exc.format_message(), None)
         code = ExitCode.USAGE
     except CliError as exc:
-        print(_error_line(exc.message, exc.hint, _stderr_color()), file=sys.stderr)
+        error(exc.message, exc.hint)
         code = exc.exit_code
     except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C at a prompt (typer._click has no Abort)
         code = _stopped()
@@ -207,14 +226,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         code = _reader_gone()
     except Exception as exc:  # the last line of defence: one line, no locals, no traceback
-        print(
-            _error_line(f"unexpected error: {exc.__class__.__name__}: {exc}", "re-run with --verbose and report it", _stderr_color()),
-            file=sys.stderr,
-        )
+        error(f"unexpected error: {exc.__class__.__name__}: {exc}", "re-run with --verbose and report it")
         if "--verbose" in args or "-v" in args:
             import traceback
 
-            traceback.print_exc()
+            print(_scrubbed(traceback.format_exc(), run), end="", file=sys.stderr)
         code = ExitCode.API
     if code is None:
         code = ExitCode.OK

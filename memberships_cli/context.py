@@ -152,6 +152,11 @@ class AppContext:
             self._token = require_token(self.environ, self.token_store())
         return self._token
 
+    def secrets(self) -> list[str]:
+        """The token of this run, once loaded: what main() scrubs from any error it prints."""
+        value = getattr(self._token, "value", None)
+        return [value] if value else []
+
     def use_token(self, token) -> None:
         """Send this token instead of looking one up: `login` checks the one it was given."""
         if self._client is not None:

@@ -7,6 +7,7 @@ object, no organization id), and read every other field defensively.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,13 @@ from .errors import MalformedResponseError
 INVITATION_STATUSES = frozenset({"invited", "pending"})
 ACTIVE_STATUS = "active"
 KNOWN_STATUSES = ("active", "invited", "banned")
+_ORG_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_org_id(value: object) -> bool:
+    """A well-formed organization id: a UUID and nothing else. fullmatch, not `^...$`: `$` also
+    matches before a trailing newline, and such an id would end up in a request path."""
+    return isinstance(value, str) and _ORG_ID.fullmatch(value) is not None
 
 
 def _malformed(endpoint: str, status: int | None, what: str) -> MalformedResponseError:

@@ -7,17 +7,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from .errors import CliError, ConflictError, ExitCode, NotFoundError, UsageError
-from .models import Membership
+from .errors import CliError, ConflictError, ExitCode, MalformedResponseError, NotFoundError, UsageError
+from .models import Membership, is_org_id
 
 if TYPE_CHECKING:
     from .client import BirdClient
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
 
 def looks_like_id(ref: str) -> bool:
-    return bool(_UUID.match(ref))
+    return is_org_id(ref)
 
 
 @dataclass
@@ -75,7 +73,28 @@ def resolve(
     ref that matches nothing gets a not-found error with "did you mean" candidates; one that
     matches several gets a usage error naming them. `list_command` is how the hint says to list.
     """
-    refs = list(refs)
+    return [_checked(res) for res in _resolve(client, list(refs), memberships, list_command)]
+
+
+def _checked(res: Resolution) -> Resolution:
+    """A resolution whose id the server gave is used only when it is a UUID: anything else (`..`,
+    `a/b`, an id with a newline) would send the request somewhere else. The client refuses it
+    too; this names the organization and keeps the run going for the others."""
+    if res.error is not None or res.org_id is None or is_org_id(res.org_id):
+        return res
+    who = res.membership.label if res.membership is not None else res.ref
+    res.error = MalformedResponseError(
+        f"malformed response from GET /me/memberships: organization {who} has the id "
+        f"{res.org_id!r}, which is not a UUID; nothing was sent for it",
+        "the server did not answer as Bird's API does; check --api-url",
+        endpoint="GET /me/memberships",
+    )
+    return res
+
+
+def _resolve(
+    client: "BirdClient", refs: list[str], memberships: list[Membership] | None, list_command: str
+) -> list[Resolution]:
     if memberships is None and all(looks_like_id(r) for r in refs):
         return [Resolution(r, org_id=r) for r in refs]
     if memberships is None:
@@ -205,6 +224,7 @@ def _current(client: "BirdClient", res: Resolution) -> Membership:
 
 def accept_one(client: "BirdClient", res: Resolution, dry_run: bool = False) -> Outcome:
     """Accept one invitation; an already active membership is success, so re-runs are safe."""
+    res = _checked(res)  # `accept --all` builds its resolutions from the listing itself
     if res.error is not None:
         return _failed(res, res.error)
     assert res.org_id is not None
@@ -243,6 +263,7 @@ def leave_one(client: "BirdClient", res: Resolution, dry_run: bool = False, *, m
     `not-a-member`), as `accept` counts an active membership: a 404 from DELETE (or from GET in a
     dry run), and a name or slug that matches nothing in the list. The list cannot tell a slug
     you left from one that never existed, so both count: a re-run after leaving must succeed."""
+    res = _checked(res)
     if res.error is not None:
         if missing_ok and isinstance(res.error, NotFoundError):
             return Outcome(res.ref, "not-a-member", res.org_id, res.membership)

@@ -526,11 +526,24 @@ def test_list_parameters_are_sent():
     assert dict(params) == {"limit": "7", "reverse": "true", "pageToken": "tok+/=", "status": "invited"}
 
 
-def test_org_ids_are_quoted_into_one_path_segment():
+@pytest.mark.parametrize("org_id", ["..", ".", "", "a/b", f"{ORG}\n", "%2e%2e", "../me?x=1#y", f" {ORG}", ORG.replace("-", "")])
+@pytest.mark.parametrize("call", ["get_membership", "accept", "leave"])
+def test_only_a_uuid_becomes_a_path_segment_and_nothing_else_is_sent(call, org_id):
     server = Server(membership())
     client, _ = make(server)
-    client.get_membership("../me?x=1#y")
-    assert server.requests[0].url.raw_path == b"/me/memberships/..%2Fme%3Fx%3D1%23y"
+    with pytest.raises(MalformedResponseError) as caught:
+        getattr(client, call)(org_id)
+    assert caught.value.exit_code == ExitCode.API
+    assert caught.value.message.startswith("not sent: ") and "must be a UUID" in caught.value.message
+    assert "\n" not in caught.value.message  # shown escaped, on one line
+    assert server.requests == []
+
+
+def test_a_uuid_in_either_case_is_one_path_segment():
+    server = Server(membership())
+    client, _ = make(server)
+    client.get_membership(ORG.upper())
+    assert server.requests[0].url.raw_path == f"/me/memberships/{ORG.upper()}".encode()
 
 
 # -- the token ---------------------------------------------------------------------------------
@@ -598,3 +611,209 @@ def test_the_tls_context_of_a_plain_http_client_loads_nothing_and_fails_closed()
     context = _unused_tls_context()
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert context.cert_store_stats()["x509_ca"] == 0  # nothing trusted: any TLS use would fail
+
+
+# -- bounds: pages, bytes, time (issue 14, part 3) --------------------------------------------------
+
+
+def fresh_pages(items_per_page: int):
+    """A server whose every page has a new nextPageToken: a listing that never ends."""
+    count = [0]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        count[0] += 1
+        items = [membership(f"{count[0]:08x}-0000-4000-8000-000000000000")] * items_per_page
+        return httpx.Response(200, json={"results": items, "nextPageToken": f"t{count[0]}"})
+
+    return answer, count
+
+
+def test_a_listing_stops_at_the_page_cap(monkeypatch):
+    import memberships_cli.client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_PAGES", 30)
+    answer, count = fresh_pages(1)
+    client, _ = make(answer)
+    pages = []
+    with pytest.raises(MalformedResponseError, match="more than 30 pages; stopped listing"):
+        for items in client.iter_pages():
+            pages.append(items)
+    assert count[0] == 30 and len(pages) == 30
+
+
+def test_empty_pages_stop_a_listing_only_when_they_come_in_a_row():
+    from memberships_cli.client import MAX_EMPTY_PAGES
+
+    answers = [page(token="a0")]
+    for n in range(1, 3 * MAX_EMPTY_PAGES):
+        answers.append({"results": [membership()] if n == MAX_EMPTY_PAGES - 1 else [], "nextPageToken": f"a{n}"})
+    answers.append(page(token=None))
+    client, _ = make(Server(*answers))
+    with pytest.raises(MalformedResponseError, match=f"{MAX_EMPTY_PAGES} empty pages in a row"):
+        list(client.iter_pages())
+    empty = MAX_EMPTY_PAGES
+    answers = [page(token="b0"), *({"results": [], "nextPageToken": f"b{n}"} for n in range(1, empty)), page(token=None)]
+    client, _ = make(Server(*answers))
+    assert sum(len(p) for p in client.iter_pages()) == 2  # empty - 1 empty pages in a row are fine
+
+
+def test_the_repeat_check_keeps_digests_not_tokens():
+    """16 KB tokens: what the listing remembers per page is 16 bytes, and a repeat is still caught."""
+    long = "x" * 4000
+    client, _ = make(Server(page(token=long + "1"), page(token=long + "2"), page(token=long + "1")))
+    with pytest.raises(MalformedResponseError, match="repeats a page already read"):
+        list(client.iter_pages())
+
+
+def test_a_page_token_over_the_limit_is_refused():
+    client, _ = make(Server(page(token="y" * 4097)))
+    with pytest.raises(MalformedResponseError, match="nextPageToken is 4,097 characters long, over the limit of 4,096"):
+        client.list_page()
+
+
+def test_more_results_than_asked_for_are_kept_except_past_the_users_limit():
+    """Cutting a page to the requested size would skip rows (the next page starts after them);
+    only the user's --limit cuts."""
+    many = [membership(f"{n:08x}-0000-4000-8000-000000000000") for n in range(150)]
+    client, _ = make(Server({"results": many}))
+    assert sum(len(p) for p in client.iter_pages()) == 150
+    client, _ = make(Server({"results": many}))
+    assert sum(len(p) for p in client.iter_pages(limit=5)) == 5
+
+
+def _streamed(body: bytes, **headers) -> httpx.Response:
+    """A response read from its stream, as from the network (not preloaded like content=)."""
+    return httpx.Response(200, headers={"Content-Type": "application/json", **headers}, stream=httpx.ByteStream(body))
+
+
+def _padded(size: int) -> bytes:
+    return b'{"results": [], "pad": "' + b"x" * size + b'"}'
+
+
+@pytest.mark.parametrize("make_response", [
+    lambda: httpx.Response(200, content=_padded(9 * 2**20)),
+    lambda: _streamed(_padded(9 * 2**20)),
+    lambda: _streamed(gzip.compress(_padded(64 * 2**20), 9), **{"Content-Encoding": "gzip"}),
+    lambda: _streamed(gzip.compress(gzip.compress(_padded(64 * 2**20), 9)), **{"Content-Encoding": "gzip, gzip"}),
+], ids=["preloaded", "streamed", "gzip bomb", "gzip of a gzip bomb"])
+def test_a_body_over_the_cap_is_an_error_naming_the_endpoint_and_the_cap(make_response):
+    client, _ = make(Server(make_response()))
+    with pytest.raises(MalformedResponseError) as caught:
+        client.list_page()
+    assert caught.value.exit_code == ExitCode.API
+    assert caught.value.message == ("malformed response from GET /me/memberships (HTTP 200): the body is over the "
+                                    "8 MiB limit (after decompression); stopped reading it")
+
+
+def test_decompression_never_makes_more_than_one_step_at_a_time():
+    from memberships_cli.client import _READ_CHUNK, _inflaters, _through
+
+    bomb = gzip.compress(b"0" * (32 * 2**20), 9)
+    pieces = _through(_inflaters("gzip"), bomb)
+    sizes = [len(next(pieces)) for _ in range(10)]
+    assert max(sizes) <= _READ_CHUNK
+
+
+@pytest.mark.parametrize("encoding, encode", [
+    ("gzip", lambda b: gzip.compress(b)),
+    ("x-gzip", lambda b: gzip.compress(b)),
+    ("deflate", lambda b: __import__("zlib").compress(b)),
+    ("deflate", lambda b: (lambda z: z.compress(b) + z.flush())(__import__("zlib").compressobj(wbits=-15))),
+    ("gzip, deflate", lambda b: __import__("zlib").compress(gzip.compress(b))),
+    ("identity", lambda b: b),
+    ("br", lambda b: b),  # unknown codings pass through, as in httpx
+], ids=["gzip", "x-gzip", "deflate (zlib)", "deflate (raw)", "gzip then deflate", "identity", "unknown"])
+def test_compressed_bodies_are_read(encoding, encode):
+    item = membership()
+    item["organization"]["name"] = "Café " * 1000
+    raw = json_bytes(page(item))
+    client, _ = make(Server(_streamed(encode(raw), **{"Content-Encoding": encoding})))
+    assert client.list_page().memberships[0].name == "Café " * 1000
+
+
+def json_bytes(value) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def test_too_many_json_values_are_refused_before_parsing():
+    client, _ = make(Server(httpx.Response(200, content=b'{"results": [], "n": [' + b"0," * 100_000 + b"0]}")))
+    with pytest.raises(MalformedResponseError, match=r"over 100,000 JSON values in one answer"):
+        client.list_page()
+
+
+def test_an_error_status_with_a_body_over_the_cap_keeps_its_meaning():
+    client, _ = make(Server(httpx.Response(401, content=b"x" * (9 * 2**20))))
+    with pytest.raises(AuthError, match=r"the API rejected the token \(401 Unauthorized\)"):
+        client.list_page()
+
+
+def test_the_deadline_shortens_each_wait_and_then_ends_the_attempt():
+    import httpcore
+
+    from memberships_cli.client import OVER_DEADLINE, _Deadline
+
+    deadline = _Deadline()
+    assert deadline.bound(5.0, httpcore.ReadTimeout) == (5.0, False)  # no attempt running
+    deadline.at = time.monotonic() + 1000
+    assert deadline.bound(5.0, httpcore.ReadTimeout) == (5.0, False)
+    timeout, shortened = deadline.bound(None, httpcore.ReadTimeout)
+    assert shortened and 990 < timeout <= 1000
+    deadline.at = time.monotonic() + 2
+    timeout, shortened = deadline.bound(5.0, httpcore.ReadTimeout)
+    assert shortened and timeout <= 2
+    deadline.at = time.monotonic() - 1
+    with pytest.raises(httpcore.ReadTimeout, match=OVER_DEADLINE):
+        deadline.bound(5.0, httpcore.ReadTimeout)
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(deadline.at))
+    thread.start()
+    thread.join()
+    assert seen == [None]  # each thread has its own
+
+
+def test_every_connection_of_the_client_goes_through_the_deadline():
+    from memberships_cli.client import _DeadlineBackend
+
+    client = BirdClient("http://127.0.0.1:9", TOKEN)
+    try:
+        assert isinstance(client._http._transport._pool._network_backend, _DeadlineBackend)
+    finally:
+        client.close()
+
+
+def test_a_trickling_server_is_given_up_on_after_the_timeout():
+    """A real socket that sends a byte every 0.1 s: the attempt ends at its deadline (0.5 s) with
+    a timeout, although no single read ever waited that long."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        try:
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b" " * 100000:
+                if stop.is_set():
+                    break
+                conn.send(bytes([byte]))
+                time.sleep(0.1)
+        except OSError:
+            pass
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = BirdClient(f"http://127.0.0.1:{listener.getsockname()[1]}", TOKEN, timeout=0.5, retry=RetryPolicy(attempts=1))
+    try:
+        with pytest.raises(NetworkError, match=r"timed out waiting for the server \(ReadTimeout: no complete answer within 0.5 s\)"):
+            client.list_page()
+    finally:
+        stop.set()
+        client.close()
+        listener.close()
+        thread.join(5)

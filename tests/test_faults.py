@@ -11,6 +11,7 @@ transfers and timeouts are 5 (network); unusable bodies, redirects and other API
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pty
@@ -97,6 +98,8 @@ class Case:
     phases: tuple = ANY
     args: tuple = ()  # extra global options
     env: dict = field(default_factory=dict)
+    requests: int | None = None  # requests at the first phase, when not what the retry policy makes
+    slow: bool = False  # seconds of real waiting: marked `slow` (still part of the default run)
 
     def expect(self, phase: str) -> tuple[int, str]:
         code = self.code[phase] if isinstance(self.code, dict) else self.code
@@ -111,6 +114,21 @@ def one(**kw):
 ALWAYS = 50
 NOT_JSON = "body is not JSON"
 MEMBER = seed.memberships()[0]
+OVER_CAP = "the body is over the 8 MiB limit (after decompression)"
+MiB = 1024 * 1024
+
+
+def padded(size: int) -> bytes:
+    """A JSON page of `size` bytes and more: what an answer over the size cap looks like."""
+    return b'{"results": [], "pad": "' + b"x" * size + b'"}'
+
+
+def hostile(**kw):
+    """Like one(), with the body built only when the case runs (some are megabytes)."""
+    def make(method, path, _):
+        fields = {k: v() if callable(v) else v for k, v in kw.items()}
+        return [Fault(method=method, path=path, **fields)]
+    return make
 
 CASES = {
     # retried, and then it works
@@ -171,9 +189,27 @@ CASES = {
                                   "token [token] has expired", phases=("first",)),
     "404": Case(one(status=404), {"first": 1, "mid": 1, "bulk": 3},
                 {"first": "check --api-url", "mid": "check --api-url", "bulk": "no membership or invitation for organization"}),
+    "401 echoing the token in its reason phrase": Case(one(status=401, reason=f"Unauthorized Bearer {SECRET}"), 4,
+                                                       "401 Unauthorized Bearer [token]"),
+    # hostile servers (issue 14, part 3): every answer is bounded in time, size and pages
+    "trickle once": Case(one(status=200, body={"results": []}, trickle=0.25), 0,
+                         "(attempt 2 of 3): timed out waiting for the server (ReadTimeout: no complete answer within 1 s)",
+                         args=("--timeout", "1"), phases=BODY, slow=True),
+    "trickle always": Case(one(status=200, body={"results": []}, trickle=0.25, times=ALWAYS), 5,
+                           "2 attempts over", args=("--timeout", "1"), env={"MEMBERSHIPS_RETRIES": "1"}, slow=True),
+    "9 MiB body": Case(hostile(status=200, body=lambda: padded(9 * MiB)), 1, OVER_CAP),
+    "gzip bomb": Case(hostile(status=200, body=lambda: gzip.compress(padded(16 * MiB), 9), headers={"Content-Encoding": "gzip"}),
+                      1, OVER_CAP),
+    "150,000 JSON values": Case(one(status=200, body='{"results": [], "n": [' + "0," * 150_000 + "0]}"), 1,
+                                "over 100,000 JSON values in one answer"),
+    "empty pages forever": Case(one(status=200, body={"results": []}, fresh_token=32, times=ALWAYS), 1,
+                                "20 empty pages in a row, each with a new nextPageToken", phases=("first", "mid"), requests=20),
+    "16 KB page tokens": Case(one(status=200, body={"results": [MEMBER]}, fresh_token=16_384, times=ALWAYS), 1,
+                              "nextPageToken is 16,384 characters long, over the limit of 4,096", phases=("first", "mid")),
 }
 
-MATRIX = [pytest.param(name, phase, id=f"{name} @ {phase}") for name, case in CASES.items() for phase in case.phases]
+MATRIX = [pytest.param(name, phase, id=f"{name} @ {phase}", marks=[pytest.mark.slow] if case.slow else [])
+          for name, case in CASES.items() for phase in case.phases]
 
 
 def env_of(case: Case) -> dict:
@@ -217,7 +253,8 @@ def test_fault_matrix(cli, sandbox, elsewhere, name, phase):
         # Retried exactly as the policy says: one fault then success; 3 tries (2 with
         # MEMBERSHIPS_RETRIES=1); a wait over the cap or a broken answer: no retry at all.
         tries = {0: 2, 1: 1, 4: 1, 5: 1 if name == "429 over the cap" else 1 + int(env_of(case)["MEMBERSHIPS_RETRIES"])}
-        assert len(requests) == (2 if name == "repeating nextPageToken" else tries[code])
+        expected = case.requests if case.requests is not None else tries[code]
+        assert len(requests) == (2 if name == "repeating nextPageToken" else expected)
         if code == 0:
             assert json.loads(r.stdout) == sandbox.store.all()
         else:
@@ -285,6 +322,10 @@ DELETE_CASES = {
     "429 Retry-After 0": (Fault(status=429, headers=RA0), (), 0, "(attempt 2 of 3): 429 Too Many Requests", 2),
     "204 no body": (Fault(status=204), (), 0, "✓ Left", 1),
     "200 with an HTML body": (Fault(status=200, body="<html>bye</html>", content_type="text/html"), (), 0, "✓ Left", 1),
+    # A DELETE's body is not used: over the cap it is simply not read further.
+    "200 with a 9 MiB body": (Fault(status=200, body=b"x" * (9 * 1024 * 1024)), (), 0, "✓ Left", 1),
+    "trickle": (Fault(status=200, trickle=0.25), ("--timeout", "1"), 5,
+                "(ReadTimeout: no complete answer within 1 s) (" + NOT_RETRIED, 1),
 }
 
 
@@ -299,6 +340,43 @@ def test_leave_under_faults(cli, sandbox, name):
     assert len([q for q in sandbox.requests if q["method"] == "DELETE"]) == deletes
     if code == 5:
         assert "run `memberships list` to see whether it took effect" in r.stderr
+
+
+# -- listings that never end: list, slug lookups and accept --all share one page iterator --------------
+
+ENDLESS_COMMANDS = {
+    "list": ("list", "--format", "jsonl"),
+    "accept --all": ("accept", "--all", "--json"),
+    "accept by slug": ("accept", "globex-retail"),
+    "leave by slug": ("leave", "acme-logistics", "--yes"),
+    "show by slug": ("show", "acme-logistics"),
+}
+
+
+@pytest.mark.parametrize("command", ENDLESS_COMMANDS)
+def test_empty_pages_with_fresh_tokens_forever_stop_every_listing(cli, sandbox, command):
+    sandbox.add_fault(Fault(status=200, body={"results": []}, fresh_token=32, method="GET", path=LIST, times=1000))
+    r = cli("-v", *ENDLESS_COMMANDS[command], token=SECRET, env=FAST, timeout=60)
+    assert r.code == 1, r
+    assert "20 empty pages in a row, each with a new nextPageToken; stopped listing" in r.stderr
+    assert SECRET not in r.stdout + r.stderr
+    requests = sandbox.requests
+    assert [(q["method"], q["path"]) for q in requests] == [("GET", LIST)] * 20  # and nothing sent after
+    assert len({q["query"].get("pageToken") for q in requests}) == 20  # every token was new
+
+
+@pytest.mark.slow
+def test_a_slow_trickle_is_one_timeout_per_attempt_in_a_bulk_run(cli, sandbox):
+    """Two of six accepts trickle: each gives up after its own --timeout, the others succeed."""
+    ids = sandbox.store.add_generated(BULK, "invited")
+    for org in ids[:2]:
+        sandbox.add_fault(Fault(status=200, trickle=0.25, method="POST", path=f"{LIST}/{org}", times=ALWAYS))
+    r = cli("--timeout", "1", "accept", "--all", "--match", "generated-*", "--json", token=SECRET,
+            env=FAST | {"MEMBERSHIPS_RETRIES": "0"})
+    assert r.code == 5, r
+    outcomes = {o["organizationId"]: o for o in json.loads(r.stdout)}
+    assert {org: outcomes[org]["result"] for org in ids} == {org: "failed" if org in ids[:2] else "accepted" for org in ids}
+    assert "no complete answer within 1 s" in outcomes[ids[0]]["error"]["message"]
 
 
 def test_a_refused_connection_is_retried_then_exit_5(cli, refused_url):

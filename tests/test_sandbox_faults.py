@@ -211,3 +211,48 @@ def test_fault_from_dict_reads_every_field() -> None:
     fault = Fault.from_dict(data)
     assert fault == Fault(**data)
     validate("Error", fault.body)
+
+
+# -- the hostile server's options: reason phrase, trickle, fresh page tokens ---------------------------
+
+
+def test_reason_replaces_the_reason_phrase(api: httpx.Client, sandbox_server: SandboxServer) -> None:
+    sandbox_server.add_fault(Fault(status=401, reason="Unauthorized Bearer abc"))
+    response = api.get("/me/memberships")
+    assert (response.status_code, response.reason_phrase) == (401, "Unauthorized Bearer abc")
+
+
+def test_trickle_sends_one_byte_at_a_time(sandbox_server: SandboxServer) -> None:
+    """Every read of the client gets one byte: the whole answer arrives, in as many pieces as bytes."""
+    import socket
+
+    sandbox_server.add_fault(Fault(status=200, body="{}", trickle=0.001))
+    with socket.create_connection((sandbox_server.host, sandbox_server.port), timeout=10) as conn:
+        conn.sendall(b"GET /me HTTP/1.1\r\nHost: x\r\n\r\n")
+        pieces = []
+        while True:
+            piece = conn.recv(65536)
+            if not piece:
+                break
+            pieces.append(piece)
+    data = b"".join(pieces)
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\n{}")
+    assert len(pieces) > len(data) // 2  # a byte (rarely two) per read, never the answer at once
+
+
+def test_fresh_token_gives_every_answer_a_new_page_token(api: httpx.Client, sandbox_server: SandboxServer) -> None:
+    sandbox_server.add_fault(Fault(status=200, body={"results": []}, fresh_token=40, times=3))
+    tokens = [api.get("/me/memberships").json()["nextPageToken"] for _ in range(3)]
+    assert len(set(tokens)) == 3 and all(len(t) == 40 for t in tokens)
+
+
+@pytest.mark.parametrize("kwargs", [{"trickle": -1}, {"fresh_token": -1}, {"fresh_token": 8, "body": "x"},
+                                    {"reason": "OK\r\nX-Evil: 1"}])
+def test_invalid_hostile_options_are_refused(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        Fault(**kwargs)
+
+
+def test_fault_from_dict_reads_the_hostile_options() -> None:
+    data = {"status": 200, "body": {"results": []}, "reason": "Fine", "trickle": 0.5, "fresh_token": 16}
+    assert Fault.from_dict(data) == Fault(**data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,11 @@ class Fault:
     response; "truncate" sends the headers with the full Content-Length, then half the body, then
     drops the connection. A body of None means an Error-shaped JSON body for statuses >= 400 (and
     for "truncate", which needs something to cut) and an empty body otherwise.
+
+    The hostile server's options: `reason` replaces the status line's reason phrase; `trickle`
+    sends the whole response (status line and headers too) one byte at a time, that many seconds
+    apart; `fresh_token` (a JSON object body only) sets its nextPageToken to a new random token of
+    that many characters on every response, as an endless listing does.
     """
 
     status: int = 500
@@ -32,6 +38,9 @@ class Fault:
     times: int = 1
     action: str = "respond"
     content_type: str = "application/json"
+    reason: str | None = None
+    trickle: float = 0.0
+    fresh_token: int = 0
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -42,6 +51,14 @@ class Fault:
             raise ValueError("times must be at least 1")
         if self.delay < 0:
             raise ValueError("delay must not be negative")
+        if self.trickle < 0:
+            raise ValueError("trickle must not be negative")
+        if self.fresh_token < 0:
+            raise ValueError("fresh_token must not be negative")
+        if self.fresh_token and not isinstance(self.body, dict):
+            raise ValueError("fresh_token needs a JSON object body")
+        if self.reason is not None and any(c in self.reason for c in "\r\n"):
+            raise ValueError("invalid reason phrase")
         for name, value in self.headers.items():
             # A line break would let a fault smuggle extra headers or a second response.
             if any(c in name for c in "\r\n:") or any(c in value for c in "\r\n"):
@@ -66,6 +83,9 @@ class Fault:
             "action": str,
             "content_type": str,
             "body": (str, dict, list, type(None)),
+            "reason": (str, type(None)),
+            "trickle": (int, float),
+            "fresh_token": int,
         }
         for name, types in checks.items():
             value = data.get(name)
@@ -92,6 +112,10 @@ class Fault:
             return self.body
         if isinstance(self.body, str):
             return self.body.encode("utf-8")
+        if self.fresh_token:
+            assert isinstance(self.body, dict)
+            token = secrets.token_urlsafe(self.fresh_token)[: self.fresh_token]
+            return json.dumps({**self.body, "nextPageToken": token}, ensure_ascii=False).encode("utf-8")
         if self.body is not None:
             return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
         if self.status >= 400 or self.action == "truncate":

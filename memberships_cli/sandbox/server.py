@@ -192,9 +192,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = Reply(fault.status, body, dict(fault.headers), fault.content_type if body else None)
         if fault.action == "truncate":
             self.close_connection = True
-            self._write(reply, sent_body=body[: len(body) // 2])
+            self._write(reply, sent_body=body[: len(body) // 2], reason=fault.reason, trickle=fault.trickle)
         else:
-            self._write(reply)
+            self._write(reply, reason=fault.reason, trickle=fault.trickle)
 
     def _admin(self, path: str, body: bytes) -> None:
         if not _is_loopback(self.client_address[0]):
@@ -202,12 +202,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._write(self.server.sandbox.admin.handle(self.command, path, body))
 
-    def _write(self, reply: Reply, sent_body: bytes | None = None) -> None:
-        """Send a whole response in one write; `sent_body` replaces the body but not its length."""
+    def _write(
+        self, reply: Reply, sent_body: bytes | None = None, reason: str | None = None, trickle: float = 0.0
+    ) -> None:
+        """Send a whole response in one write; `sent_body` replaces the body but not its length,
+        `reason` the reason phrase; `trickle` sends it a byte at a time, that many seconds apart."""
         try:
             phrase = HTTPStatus(reply.status).phrase
         except ValueError:
             phrase = ""
+        if reason is not None:
+            phrase = reason
         headers = {"Date": self.date_time_string(), "Server": self.server_version}
         if reply.content_type:
             headers["Content-Type"] = reply.content_type
@@ -224,7 +229,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = reply.body if sent_body is None else sent_body
         if self.command == "HEAD":
             body = b""
-        self.wfile.write(head.encode("latin-1", "replace") + body)
+        data = head.encode("latin-1", "replace") + body
+        if not trickle:
+            self.wfile.write(data)
+            return
+        self.close_connection = True  # a client that gave up leaves the rest unread
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            time.sleep(trickle)
 
 
 class _HTTPServer(ThreadingHTTPServer):
