@@ -7,7 +7,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import CliError, ExitCode, NotFoundError, UsageError, most_severe
-from ._common import FieldsOption, FormatOption, JsonOption, choose_format, complete_org
+from ._common import (FieldsOption, FormatOption, JsonOption, choose_format, complete_invitation, complete_leavable,
+                      complete_org, complete_status)
 
 STATUS_HELP = (
     "Only memberships in this status, e.g. active, invited or banned (any value the API uses is passed on)."
@@ -28,7 +29,7 @@ def _writer(app, fmt: str, field_paths: tuple[str, ...], *, fields_given: bool):
 
 def list_memberships(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option("--status", "-s", metavar="STATUS", help=STATUS_HELP, show_default=False)] = None,
+    status: Annotated[Optional[str], typer.Option("--status", "-s", metavar="STATUS", help=STATUS_HELP, show_default=False, autocompletion=complete_status)] = None,
     reverse: Annotated[bool, typer.Option("--reverse", help="Newest first (the API's reverse order).")] = False,
     limit: Annotated[
         Optional[int],
@@ -53,7 +54,8 @@ def list_memberships(
         # The slug cache serves a person's Tab key: fill it when a person is at a terminal, not on
         # every scripted run (where it cost ~40 ms per 10,000 memberships).
         person = app.stdout_isatty or app.stderr_isatty
-        for page in completion_cache.remember(pages, unfiltered=person and status is None and limit is None):
+        scope = completion_cache.scope_of(sandbox=app.sandbox, api_url=app.settings.api_url, profile=app.settings.profile)
+        for page in completion_cache.remember(pages, unfiltered=person and status is None and limit is None, scope=scope):
             writer.write_page(page)
         completed = True
     finally:
@@ -277,7 +279,11 @@ def _wait_for(app, client, refs, all_mode: bool, patterns, wait_seconds: float):
 
 OrgsArgument = Annotated[
     Optional[List[str]],
-    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_org),
+    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_invitation),
+]
+LeaveOrgsArgument = Annotated[
+    Optional[List[str]],
+    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_leavable),
 ]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Resolve and report what would be done; send no POST/DELETE.")]
 
@@ -343,7 +349,7 @@ def accept(
 
 def leave(
     ctx: typer.Context,
-    orgs: OrgsArgument = None,
+    orgs: LeaveOrgsArgument = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")] = False,
     dry_run: DryRunOption = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, metavar="N", help="Organizations left at once.")] = 8,
