@@ -22,7 +22,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Iterable, Iterator, Sequence
+
+TYPE_CHECKING = False  # `typing` alone costs ~0.5x `python -c pass`, which Tab must not pay
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator, Sequence
 
 TTL_SECONDS = 600
 FILE_NAME = "org-cache.txt"
@@ -79,7 +82,7 @@ def config_path() -> str:
 # -- writing (by `list`) ---------------------------------------------------------------------------
 
 
-def remember(pages: Iterable[Sequence], *, unfiltered: bool = True, scope: str = SANDBOX_SCOPE) -> Iterable[Sequence]:
+def remember(pages: Iterable[Sequence], *, unfiltered: bool = True, scope: str) -> Iterable[Sequence]:
     """Pass pages of memberships through unchanged; once the caller has consumed the last page of
     an `unfiltered` listing (every membership), save their slugs and statuses under `scope`. A
     filtered listing is passed through untouched: it would make the cache forget the
@@ -100,7 +103,7 @@ def _remembering(pages: Iterable[Sequence], scope: str) -> Iterator[Sequence]:
     save(orgs, scope=scope)
 
 
-def save(orgs: Iterable[tuple[str, str] | str], now: float | None = None, *, scope: str = SANDBOX_SCOPE) -> None:
+def save(orgs: Iterable[tuple[str, str] | str], now: float | None = None, *, scope: str) -> None:
     """Replace `scope`'s entry (organizations as (slug, status), or bare slugs of unknown status),
     keeping the other scopes' fresh entries. Best effort: a read-only or full disk never fails the
     command."""
@@ -176,6 +179,6 @@ def cached(scope: str, now: float | None = None) -> list[tuple[str, str]]:
     return orgs if _fresh(saved_at, time.time() if now is None else now) else []
 
 
-def cached_slugs(scope: str = SANDBOX_SCOPE, now: float | None = None, statuses: Sequence[str] | None = None) -> list[str]:
+def cached_slugs(scope: str, now: float | None = None, statuses: Sequence[str] | None = None) -> list[str]:
     """The remembered slugs of `scope` (only those in `statuses`, when given)."""
     return [slug for slug, status in cached(scope, now) if statuses is None or status in statuses]
