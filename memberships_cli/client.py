@@ -81,6 +81,21 @@ class RetryPolicy:
         )
 
 
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what ended the connection: httpx
+    chains httpcore's error, which chains the ssl module's."""
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
     if not value:
@@ -373,6 +388,14 @@ class BirdClient:
                     endpoint=endpoint,
                 ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                refused = _certificate_refusal(exc)
+                if refused is not None:
+                    # Not a passing fault: retrying would only repeat the refusal.
+                    raise NetworkError(
+                        f"{endpoint}: the TLS certificate of {self._redact(self._http.base_url.host)} is not "
+                        f"trusted ({self._redact(refused)})",
+                        "check --api-url; behind a proxy that inspects TLS, point SSL_CERT_FILE at its CA bundle",
+                    ) from None
                 failure = f"could not connect ({exc.__class__.__name__}: {exc})"
                 retryable = True
             except httpx.TimeoutException as exc:
