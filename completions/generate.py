@@ -1,5 +1,6 @@
-"""Write the shell completion scripts in this folder, and the fast completer's command table
-(memberships_cli/completion_table.py), from the CLI itself.
+"""Write the shell completion scripts in this folder, the fast completer's command table
+(memberships_cli/completion_table.py) and the help texts answered before typer is imported
+(memberships_cli/help_table.py), from the CLI itself.
 
     python completions/generate.py           # rewrite them
     python completions/generate.py --check   # exit 1, naming the stale files, if they drifted
@@ -13,15 +14,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from memberships_cli.commands.completion import SCRIPT_FILES, script, table_source
+from memberships_cli.commands.completion import SCRIPT_FILES, help_table_source, script, table_source
 
 HERE = Path(__file__).resolve().parent
 TABLE = HERE.parent / "memberships_cli" / "completion_table.py"
+HELP_TABLE = HERE.parent / "memberships_cli" / "help_table.py"
 
 
 def wanted() -> dict[Path, str]:
     files = {HERE / name: script(shell) for shell, name in SCRIPT_FILES.items()}
     files[TABLE] = table_source()
+    files[HELP_TABLE] = help_table_source()
     return files
 
 

@@ -1,8 +1,9 @@
 """The `memberships` entry point: the answers that need no typer, before typer is imported.
 
-Importing typer (and the click it bundles) costs ~5x `python -c pass`. Two requests are frequent and
-need none of it: a shell asking for completion candidates (every Tab press) and `--version`. Both
-are answered here; everything else goes to cli.run(), the typer app.
+Importing typer (and the click it bundles) costs ~6x `python -c pass`. Three requests are frequent
+and need none of it: a shell asking for completion candidates (every Tab press), `--version`, and
+`--help` on a terminal 80 columns wide or wider (help_table.py holds typer's own texts, generated).
+They are answered here; everything else goes to cli.run(), the typer app.
 """
 
 from __future__ import annotations
@@ -15,6 +16,82 @@ import sys
 # before any other option's value is checked).
 _GLOBAL_FLAGS = frozenset({"--sandbox", "--verbose", "-v", "--no-color"})
 _GLOBAL_WITH_VALUE = frozenset({"--api-url", "--timeout", "--profile"})
+
+
+def _after_global_options(args: list[str]) -> list[str] | None:
+    """The words after the leading global options; None when one of those lacks its value."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in _GLOBAL_WITH_VALUE:
+            index += 2
+        elif arg in _GLOBAL_FLAGS or arg.partition("=")[0] in _GLOBAL_WITH_VALUE:
+            index += 1
+        else:
+            return args[index:]
+    return [] if index == len(args) else None
+
+
+def help_request(args: list[str]) -> str | None:
+    """The command path whose help typer would print, for `[GLOBAL OPTIONS] [COMMAND...] --help|-h`,
+    for no arguments at all, and for a group named alone (`config`); None for anything else."""
+    from .help_table import HELP
+
+    if not args:
+        return ""
+    rest = _after_global_options(args)
+    if not rest:  # global options alone run the root callback: typer says "Missing command"
+        return None
+    if rest[-1] in ("--help", "-h"):
+        path = " ".join(rest[:-1])
+        if path not in HELP or "--help" in rest[:-1] or "-h" in rest[:-1]:
+            return None
+    else:
+        path = " ".join(rest)
+        if path not in ("config", "sandbox"):
+            return None
+    # A command's help comes after the root's options are converted (the root's own --help is
+    # eager and comes first): a value typer would refuse is typer's to report.
+    if path and not _root_values_convert(args[: len(args) - len(rest)]):
+        return None
+    return path
+
+
+_BOOLEANS = ("1", "true", "t", "yes", "y", "on", "0", "false", "f", "no", "n", "off")
+
+
+def _root_values_convert(options: list[str]) -> bool:
+    """Whether click would convert the root's option values: --timeout to a float, and
+    MEMBERSHIPS_SANDBOX (the --sandbox flag's environment variable) to a boolean."""
+    sandbox = os.environ.get("MEMBERSHIPS_SANDBOX")
+    if sandbox and "--sandbox" not in options and sandbox.strip().lower() not in _BOOLEANS:
+        return False
+    for index, arg in enumerate(options):
+        name, eq, value = arg.partition("=")
+        if name == "--timeout":
+            try:
+                float(value if eq else options[index + 1])
+            except ValueError:
+                return False
+    return True
+
+
+def _help_width_is_the_tables() -> bool:
+    """Whether click would wrap help at the width help_table.py was rendered at: it takes
+    shutil.get_terminal_size() (COLUMNS, else the terminal of stdout, else 80) up to 80."""
+    from .help_table import WIDTH
+
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+        columns = columns or 80
+    return columns >= WIDTH
 
 
 def is_version_request(args: list[str]) -> bool:
@@ -51,6 +128,14 @@ def run() -> None:
         sys.stdout.write(f"memberships {__version__}\n")
         sys.stdout.flush()
         sys.exit(0)
+    else:
+        path = help_request(sys.argv[1:])
+        if path is not None and _help_width_is_the_tables():
+            from .help_table import HELP
+
+            sys.stdout.write(HELP[path])
+            sys.stdout.flush()
+            sys.exit(0)
     from .cli import run as run_cli
 
     run_cli()

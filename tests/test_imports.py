@@ -136,7 +136,59 @@ def test_version_is_answered_before_typer(env, argv):
     assert loaded == []
 
 
-@pytest.mark.parametrize("argv", [["--version", "--help"], ["--timeout", "--version"], ["list", "--version"]])
+HELP_TEXTS = """
+import contextlib, io, json, sys
+from memberships_cli.cli import main
+from memberships_cli.help_table import HELP
+
+texts = {}
+for path in HELP:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main([*path.split(), "--help"])
+    texts[path] = out.getvalue()
+sys.__stdout__.write(json.dumps(texts))
+"""
+
+
+@pytest.fixture(scope="module")
+def typer_helps(tmp_path_factory) -> dict:
+    """Every --help as typer prints it at 80 columns, in one fresh interpreter."""
+    env = base_env(tmp_path_factory.mktemp("home")) | {"COLUMNS": "80"}
+    proc = subprocess.run([sys.executable, "-c", HELP_TEXTS], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_help_table_covers_every_command():
+    from memberships_cli.help_table import HELP
+
+    assert sorted(HELP) == sorted(" ".join(argv[:-1]) for argv in HELP_PATHS)
+
+
+@pytest.mark.parametrize("argv", [argv for argv in HELP_PATHS] + [["-h"], ["list", "-h"], ["--sandbox", "-v", "list", "--help"],
+                                  ["--timeout", "3", "config", "set", "--help"], ["--timeout", "x", "--help"], [], ["config"], ["sandbox"]],
+                         ids=lambda v: " ".join(v) or "(nothing)")
+def test_help_is_answered_before_typer_with_typers_text(env, typer_helps, argv):
+    rest = [a for a in argv if a not in ("--sandbox", "-v", "--timeout", "x", "3", "--help", "-h")]
+    for columns in ("80", "132"):
+        got, stdout, loaded = probe(argv, dict(env, COLUMNS=columns), HEAVY + FRAMEWORK, LAUNCH_PROBE)
+        assert got == 0
+        assert stdout == typer_helps[" ".join(rest)]
+        assert loaded == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["config", "set", "-h"]])
+def test_help_on_a_narrow_terminal_goes_to_typer(env, typer_helps, argv):
+    got, stdout, loaded = probe(argv, dict(env, COLUMNS="60"), FRAMEWORK, LAUNCH_PROBE)
+    assert got == 0
+    assert "typer" in loaded
+    assert "Usage: memberships" in stdout and stdout != typer_helps[" ".join(argv[:-1])]  # wrapped at 58
+
+
+@pytest.mark.parametrize("argv", [["--version", "--help"], ["--timeout", "--version"], ["list", "--version"],
+                                  ["--sandbox"], ["list", "--bogus", "--help"], ["nosuch", "--help"], ["list", "--help", "x"],
+                                  ["--timeout", "--help"], ["--timeout", "x", "list", "--help"], ["--timeout=x", "config"]])
 def test_anything_more_than_a_version_request_goes_to_typer(env, argv):
     _, stdout, loaded = probe(argv, env, FRAMEWORK, LAUNCH_PROBE)
     assert "typer" in loaded
@@ -229,3 +281,11 @@ def test_control_sandbox_flag_does_import_sqlite3(env):
     got, stdout, loaded = probe(["--sandbox", "list", "--format", "jsonl", "--limit", "1"], env)
     assert got == 0 and len(stdout.splitlines()) == 1
     assert {"sqlite3", "httpx"} <= set(loaded)
+
+
+def test_a_bad_sandbox_variable_leaves_command_help_to_typer(env):
+    """typer converts MEMBERSHIPS_SANDBOX before a command's help (not before the root's, eager)."""
+    got, stdout, loaded = probe(["list", "--help"], dict(env, MEMBERSHIPS_SANDBOX="maybe"), FRAMEWORK, LAUNCH_PROBE)
+    assert "typer" in loaded and got == 2
+    got, stdout, loaded = probe(["--help"], dict(env, MEMBERSHIPS_SANDBOX="maybe"), FRAMEWORK, LAUNCH_PROBE)
+    assert loaded == [] and got == 0 and stdout.startswith("Usage: memberships [OPTIONS]")
