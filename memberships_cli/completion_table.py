@@ -579,3 +579,46 @@ VALUES = {'format': ('table', 'plain', 'json', 'jsonl', 'csv'),
  'config-key': ('api_url', 'format'),
  'config-value:api_url': ('https://api.bird.com',),
  'config-value:format': ('table', 'plain', 'json', 'jsonl', 'csv')}
+
+# `memberships completion SHELL`, which every new shell runs from its rc file.
+SCRIPTS = {'bash': '_memberships_completion() {\n'
+         "    local IFS=$'\n"
+         "'\n"
+         '    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \\\n'
+         '                   COMP_CWORD=$COMP_CWORD \\\n'
+         '                   _MEMBERSHIPS_COMPLETE=complete_bash $1 ) )\n'
+         '    return 0\n'
+         '}\n'
+         '\n'
+         'complete -o default -F _memberships_completion memberships\n',
+ 'zsh': '#compdef memberships\n'
+        '\n'
+        '_memberships_completion() {\n'
+        '  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _MEMBERSHIPS_COMPLETE=complete_zsh '
+        'memberships)\n'
+        '}\n'
+        '\n'
+        'compdef _memberships_completion memberships\n',
+ 'fish': 'complete --command memberships --no-files --arguments "(env _MEMBERSHIPS_COMPLETE=complete_fish '
+         '_TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) memberships)" '
+         '--condition "env _MEMBERSHIPS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args '
+         '_TYPER_COMPLETE_ARGS=(commandline -cp) memberships"\n',
+ 'powershell': 'Import-Module PSReadLine\n'
+               'Set-PSReadLineKeyHandler -Chord Tab -Function MenuComplete\n'
+               '$scriptblock = {\n'
+               '    param($wordToComplete, $commandAst, $cursorPosition)\n'
+               '    $Env:_MEMBERSHIPS_COMPLETE = "complete_powershell"\n'
+               '    $Env:_TYPER_COMPLETE_ARGS = $commandAst.ToString()\n'
+               '    $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = $wordToComplete\n'
+               '    memberships | ForEach-Object {\n'
+               '        $commandArray = $_ -Split ":::"\n'
+               '        $command = $commandArray[0]\n'
+               '        $helpString = $commandArray[1]\n'
+               '        [System.Management.Automation.CompletionResult]::new(\n'
+               "            $command, $command, 'ParameterValue', $helpString)\n"
+               '    }\n'
+               '    $Env:_MEMBERSHIPS_COMPLETE = ""\n'
+               '    $Env:_TYPER_COMPLETE_ARGS = ""\n'
+               '    $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = ""\n'
+               '}\n'
+               'Register-ArgumentCompleter -Native -CommandName memberships -ScriptBlock $scriptblock\n'}

@@ -1,8 +1,9 @@
 """The `memberships` entry point: the answers that need no typer, before typer is imported.
 
-Importing typer (and the click it bundles) costs ~6x `python -c pass`. Three requests are frequent
-and need none of it: a shell asking for completion candidates (every Tab press), `--version`, and
-`--help` on a terminal 80 columns wide or wider (help_table.py holds typer's own texts, generated).
+Importing typer (and the click it bundles) costs ~6x `python -c pass`. Four requests are frequent
+and need none of it: a shell asking for completion candidates (every Tab press), a new shell asking
+for the completion script, `--version`, and `--help` on a terminal 80 columns wide or wider (the
+texts are typer's own, generated into completion_table.py and help_table.py).
 They are answered here; everything else goes to cli.run(), the typer app.
 """
 
@@ -55,6 +56,19 @@ def help_request(args: list[str]) -> str | None:
     if path and not _root_values_convert(args[: len(args) - len(rest)]):
         return None
     return path
+
+
+def completion_script_request(args: list[str]) -> str | None:
+    """The shell of `memberships [GLOBAL OPTIONS] completion SHELL`: what every new shell runs when
+    its rc file has `eval "$(memberships completion bash)"`."""
+    rest = _after_global_options(args)
+    if rest is None or len(rest) != 2 or rest[0] != "completion":
+        return None
+    from .completion_table import SCRIPTS
+
+    if rest[1] not in SCRIPTS or not _root_values_convert(args[: len(args) - 2]):
+        return None
+    return rest[1]
 
 
 _BOOLEANS = ("1", "true", "t", "yes", "y", "on", "0", "false", "f", "no", "n", "off")
@@ -114,7 +128,14 @@ def is_version_request(args: list[str]) -> bool:
     return version and not value_next
 
 
+def _answer(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    sys.exit(0)
+
+
 def run() -> None:
+    args = sys.argv[1:]
     if os.environ.get("_MEMBERSHIPS_COMPLETE"):
         from .completer import run_from_environment
 
@@ -122,20 +143,21 @@ def run() -> None:
         if code is not None:
             sys.stdout.flush()
             sys.exit(code)
-    elif is_version_request(sys.argv[1:]):
+    elif is_version_request(args):
         from . import __version__
 
-        sys.stdout.write(f"memberships {__version__}\n")
-        sys.stdout.flush()
-        sys.exit(0)
+        _answer(f"memberships {__version__}\n")
     else:
-        path = help_request(sys.argv[1:])
+        shell = completion_script_request(args)
+        if shell is not None:
+            from .completion_table import SCRIPTS
+
+            _answer(SCRIPTS[shell])
+        path = help_request(args)
         if path is not None and _help_width_is_the_tables():
             from .help_table import HELP
 
-            sys.stdout.write(HELP[path])
-            sys.stdout.flush()
-            sys.exit(0)
+            _answer(HELP[path])
     from .cli import run as run_cli
 
     run_cli()

@@ -283,9 +283,38 @@ def test_control_sandbox_flag_does_import_sqlite3(env):
     assert {"sqlite3", "httpx"} <= set(loaded)
 
 
+@pytest.mark.parametrize("argv", [["completion", "bash"], ["completion", "zsh"], ["--sandbox", "completion", "fish"],
+                                  ["completion", "powershell"]])
+def test_the_completion_script_is_printed_before_typer(env, argv):
+    from memberships_cli.commands.completion import script
+
+    got, stdout, loaded = probe(argv, env, HEAVY + FRAMEWORK, LAUNCH_PROBE)
+    assert got == 0
+    assert stdout == script(argv[-1])
+    assert loaded == []
+
+
+@pytest.mark.parametrize("argv", [["completion", "tcsh"], ["completion", "bash", "x"], ["--timeout", "x", "completion", "bash"]])
+def test_other_completion_commands_go_to_typer(env, argv):
+    got, _, loaded = probe(argv, env, FRAMEWORK, LAUNCH_PROBE)
+    assert "typer" in loaded and got == 2
+
+
 def test_a_bad_sandbox_variable_leaves_command_help_to_typer(env):
     """typer converts MEMBERSHIPS_SANDBOX before a command's help (not before the root's, eager)."""
     got, stdout, loaded = probe(["list", "--help"], dict(env, MEMBERSHIPS_SANDBOX="maybe"), FRAMEWORK, LAUNCH_PROBE)
     assert "typer" in loaded and got == 2
     got, stdout, loaded = probe(["--help"], dict(env, MEMBERSHIPS_SANDBOX="maybe"), FRAMEWORK, LAUNCH_PROBE)
     assert loaded == [] and got == 0 and stdout.startswith("Usage: memberships [OPTIONS]")
+
+
+def test_the_entry_points_global_options_are_the_apps():
+    """launch.py recognises the root options by name, without the app: they must be the app's."""
+    from memberships_cli import launch
+    from memberships_cli.completion_table import TREE
+
+    options = [option for option in TREE[""]["options"] if option[6] not in ("version", "help")]
+    flags = {name for option in options if not option[3] for name in option[0] + option[1]}
+    valued = {name for option in options if option[3] for name in option[0] + option[1]}
+    assert flags == launch._GLOBAL_FLAGS
+    assert valued == launch._GLOBAL_WITH_VALUE
