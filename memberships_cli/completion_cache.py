@@ -20,7 +20,6 @@ to a `list` reads the old file or the new one, never half of one. Anything wrong
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 TYPE_CHECKING = False  # `typing` alone costs ~0.5x `python -c pass`, which Tab must not pay
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 TTL_SECONDS = 600
 FILE_NAME = "org-cache.txt"
-APP_NAME = "memberships-cli"  # config.APP_NAME; not imported, config.py costs more than this module
 HEADER = "memberships completion cache 2"
 SANDBOX_SCOPE = "sandbox"
 _MAX_SLUGS = 10_000
@@ -54,29 +52,17 @@ def scope_of(*, sandbox: bool, api_url: str, profile: str) -> str:
     return SANDBOX_SCOPE if sandbox else f"{api_url.rstrip('/')} {profile}"
 
 
-def _user_dir(xdg_var: str, default: str, platformdirs_name: str) -> str:
-    """platformdirs' user directory for the app, without importing platformdirs (~1.5x `python -c
-    pass`) on Linux in the plain case: an absolute $XDG_*_HOME, or ~/.cache under an absolute HOME.
-    Anything else asks platformdirs itself. tests/test_completion.py compares the two."""
-    if sys.platform.startswith("linux"):
-        base = os.environ.get(xdg_var, "")
-        if base.startswith("/"):
-            return os.path.join(base, APP_NAME)
-        home = os.environ.get("HOME", "")
-        if home.startswith("/"):
-            return os.path.join(home, default, APP_NAME)
-    import platformdirs
-
-    return getattr(platformdirs, platformdirs_name)(APP_NAME)
-
-
 def cache_path() -> str:
-    return os.path.join(_user_dir("XDG_CACHE_HOME", ".cache", "user_cache_dir"), FILE_NAME)
+    from .paths import user_dir
+
+    return os.path.join(user_dir("user_cache_dir"), FILE_NAME)
 
 
 def config_path() -> str:
-    """config.config_file(), for the completer (see _user_dir)."""
-    return os.path.join(_user_dir("XDG_CONFIG_HOME", ".config", "user_config_dir"), "config.toml")
+    """config.config_file(), without importing config.py."""
+    from .paths import user_dir
+
+    return os.path.join(user_dir("user_config_dir"), "config.toml")
 
 
 # -- writing (by `list`) ---------------------------------------------------------------------------

@@ -371,19 +371,24 @@ def test_the_line_is_split_as_click_splits_it(line):
     assert completer.split_arg_string(line) == split_arg_string(line)
 
 
-@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/abs/cache"])
+@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/abs/dir"])
 @pytest.mark.parametrize("home_dir", ["/home/someone", "relative-home"])
-def test_cache_and_config_paths_are_platformdirs_own(monkeypatch, xdg, home_dir):
+def test_the_apps_folders_are_platformdirs_own(monkeypatch, xdg, home_dir):
     import platformdirs
 
+    from memberships_cli import config
+
     monkeypatch.setenv("HOME", home_dir)
-    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
         if xdg is None:
             monkeypatch.delenv(var, raising=False)
         else:
             monkeypatch.setenv(var, xdg)
+    assert str(config.config_dir()) == platformdirs.user_config_dir("memberships-cli")
+    assert str(config.data_dir()) == platformdirs.user_data_dir("memberships-cli")
+    assert str(config.cache_dir()) == platformdirs.user_cache_dir("memberships-cli")
     assert completion_cache.cache_path() == os.path.join(platformdirs.user_cache_dir("memberships-cli"), completion_cache.FILE_NAME)
-    assert completion_cache.config_path() == os.path.join(platformdirs.user_config_dir("memberships-cli"), "config.toml")
+    assert completion_cache.config_path() == str(config.config_file())
 
 
 def test_the_committed_table_is_the_apps():
