@@ -92,6 +92,10 @@ def ca_store_costs(ca_file: str, rounds: int = 30) -> list[list[str]]:
         "system store (ssl.create_default_context())": lambda: ssl.create_default_context(),
         "the test CA alone": lambda: ssl.create_default_context(cafile=ca_file),
     }
+    hashed = ssl.get_default_verify_paths().capath
+    if hashed and Path(hashed).is_dir():
+        # OpenSSL reads a CA from a hashed folder only when a chain needs it: nothing up front.
+        ways[f"system hashed folder {hashed}, on demand (capath)"] = lambda: ssl.create_default_context(capath=hashed)
     try:
         import truststore
 
