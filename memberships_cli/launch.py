@@ -1,9 +1,9 @@
 """The `memberships` entry point: the answers that need no typer, before typer is imported.
 
-Importing typer (and the click it bundles) costs ~6x `python -c pass`. Four requests are frequent
+Importing typer (and the click it bundles) costs ~6x `python -c pass`. Some requests are frequent
 and need none of it: a shell asking for completion candidates (every Tab press), a new shell asking
-for the completion script, `--version`, and `--help` on a terminal 80 columns wide or wider (the
-texts are typer's own, generated into completion_table.py and help_table.py).
+for the completion script, `--version`, `--help` on a terminal 80 columns wide or wider (the texts
+are typer's own, generated into completion_table.py and help_table.py), and `config path`.
 They are answered here; everything else goes to cli.run(), the typer app.
 """
 
@@ -69,6 +69,12 @@ def completion_script_request(args: list[str]) -> str | None:
     if rest[1] not in SCRIPTS or not _root_values_convert(args[: len(args) - 2]):
         return None
     return rest[1]
+
+
+def config_path_request(args: list[str]) -> bool:
+    """`memberships [GLOBAL OPTIONS] config path`: where the config file is, read by no setting."""
+    rest = _after_global_options(args)
+    return rest == ["config", "path"] and _root_values_convert(args[:-2])
 
 
 _BOOLEANS = ("1", "true", "t", "yes", "y", "on", "0", "false", "f", "no", "n", "off")
@@ -153,6 +159,12 @@ def run() -> None:
             from .completion_table import SCRIPTS
 
             _answer(SCRIPTS[shell])
+        if config_path_request(args):
+            from pathlib import Path
+
+            from .paths import user_dir
+
+            _answer(f"{Path(user_dir('user_config_dir')) / 'config.toml'}\n")  # config.config_file()
         path = help_request(args)
         if path is not None and _help_width_is_the_tables():
             from .help_table import HELP

@@ -300,6 +300,18 @@ def test_other_completion_commands_go_to_typer(env, argv):
     assert "typer" in loaded and got == 2
 
 
+@pytest.mark.parametrize("xdg", [None, "/tmp/some//where/"])
+def test_config_path_is_printed_before_typer_as_typer_prints_it(env, xdg):
+    if xdg is not None:
+        env = dict(env, XDG_CONFIG_HOME=xdg)
+    got, typers, loaded = probe(["config", "path"], env)
+    assert got == 0 and typers.endswith("config.toml\n")
+    got, stdout, loaded = probe(["--profile", "x", "config", "path"], env, HEAVY + FRAMEWORK, LAUNCH_PROBE)
+    assert got == 0
+    assert stdout == typers
+    assert loaded == []
+
+
 def test_a_bad_sandbox_variable_leaves_command_help_to_typer(env):
     """typer converts MEMBERSHIPS_SANDBOX before a command's help (not before the root's, eager)."""
     got, stdout, loaded = probe(["list", "--help"], dict(env, MEMBERSHIPS_SANDBOX="maybe"), FRAMEWORK, LAUNCH_PROBE)
