@@ -104,6 +104,8 @@ def main() -> None:
         ours = [["--version"], ["--help"], ["list", "--help"], ["accept", "--help"], *offline_commands(env)]
         for argv in ours:
             cases.append(Case("memberships " + " ".join(argv), [MEMBERSHIPS, *argv], env))
+        # Narrower than 80 columns, help is typer's to wrap: the path every command still takes.
+        cases.append(Case("memberships --help (60 columns: typer)", [MEMBERSHIPS, "--help"], dict(env, COLUMNS="60")))
         cases += tab_cases(env)
         for case in cases:
             if not output_of(case.argv, case.env).strip() and case.name.startswith("memberships"):  # each works
