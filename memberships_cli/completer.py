@@ -13,7 +13,6 @@ Only the standard library's cheapest modules are imported here (no re, json, shl
 from __future__ import annotations
 
 import os
-import sys
 
 from . import completion_cache
 from .completion_table import TREE, VALUES
@@ -347,9 +346,9 @@ def answer(shell: str, environ=os.environ) -> tuple[str | None, int]:
     return "", 0
 
 
-def run_from_environment() -> int | None:
-    """Answer the shell if it asked for candidates; None when this request is not ours to answer
-    (`source_bash` and the like, an unknown shell: typer's path prints its own message)."""
+def run_from_environment() -> tuple[str, int] | None:
+    """What to print to answer the shell, and the exit code; None when this request is not ours
+    to answer (`source_bash` and the like, an unknown shell: typer's path prints its own message)."""
     instruction = os.environ.get(COMPLETE_VAR, "")
     action, _, shell = instruction.partition("_")
     if action != "complete" or shell not in SHELLS:
@@ -358,6 +357,4 @@ def run_from_environment() -> int | None:
         text, code = answer(shell)
     except (KeyError, ValueError):  # a shell script that is not ours set half the variables
         return None
-    if text is not None:
-        sys.stdout.write(text + "\n")
-    return code
+    return ("" if text is None else text + "\n"), code

@@ -134,10 +134,15 @@ def is_version_request(args: list[str]) -> bool:
     return version and not value_next
 
 
-def _answer(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    sys.exit(0)
+def _answer(text: str, code: int = 0) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`memberships --help | head -1`): not an error, as in cli.run().
+        # stdout goes to /dev/null so the interpreter's last flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
 
 
 def run() -> None:
@@ -145,10 +150,9 @@ def run() -> None:
     if os.environ.get("_MEMBERSHIPS_COMPLETE"):
         from .completer import run_from_environment
 
-        code = run_from_environment()
-        if code is not None:
-            sys.stdout.flush()
-            sys.exit(code)
+        answer = run_from_environment()
+        if answer is not None:
+            _answer(*answer)
     elif is_version_request(args):
         from . import __version__
 

@@ -330,3 +330,18 @@ def test_the_entry_points_global_options_are_the_apps():
     valued = {name for option in options if option[3] for name in option[0] + option[1]}
     assert flags == launch._GLOBAL_FLAGS
     assert valued == launch._GLOBAL_WITH_VALUE
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["completion", "zsh"]])
+def test_a_reader_gone_is_no_error_before_typer_either(env, argv):
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        proc = subprocess.run([sys.executable, "-m", "memberships_cli", *argv], stdout=write_end, stderr=subprocess.PIPE,
+                              env=env, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0
+    assert proc.stderr == b""
