@@ -241,15 +241,17 @@ def machine_line() -> str:
 class SandboxProcess:
     """`benchmarks/sandbox_server.py` in a child process, driven over its stdin/stdout."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="memberships-bench-")
         db = Path(self._dir.name) / "sandbox.sqlite3"
         self._proc = subprocess.Popen(
-            [PYTHON, str(HERE / "sandbox_server.py"), str(db)],
+            [PYTHON, str(HERE / "sandbox_server.py"), str(db), *(["--tls", self._dir.name] if tls else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )
         hello = self._read()
         self.url: str = hello["url"]
+        # With tls: the test CA's certificate, for SSL_CERT_FILE.
+        self.ca_file = str(Path(self._dir.name) / "ca.pem") if tls else None
 
     def _read(self) -> dict:
         line = self._proc.stdout.readline()
@@ -293,8 +295,22 @@ class SandboxProcess:
         self.close()
 
 
-def cli_env(home: Path, sandbox: SandboxProcess) -> dict[str, str]:
-    return clean_env(home, MEMBERSHIPS_API_URL=sandbox.url, MEMBERSHIPS_TOKEN=SANDBOX_TOKEN)
+def cli_env(home: Path, sandbox: SandboxProcess, click: bool = False) -> dict[str, str]:
+    """The environment of a network run. `click` hidden unless asked for: the test extra installs
+    it, and httpx imports its own CLI (click, pygments, Rich) whenever click is importable, a cost
+    the CLI avoids (client.py) and a minimal script does not: hidden, the comparison stays fair."""
+    env = clean_env(home, MEMBERSHIPS_API_URL=sandbox.url, MEMBERSHIPS_TOKEN=SANDBOX_TOKEN)
+    if not click:
+        env["PYTHONPATH"] = hide_click(home)
+    return env
+
+
+def hide_click(folder: Path) -> str:
+    """A folder to put first on PYTHONPATH in which `import click` fails as if it were not installed."""
+    package = folder / "no-click" / "click"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text('raise ImportError("click is hidden for this benchmark")\n')
+    return str(package.parent)
 
 
 def curl() -> str | None:

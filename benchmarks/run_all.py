@@ -1,4 +1,4 @@
-"""All four benchmarks in one run, in order; the figures for docs/performance.md.
+"""All five benchmarks in one run, in order; the figures for docs/performance.md.
 
     .venv/bin/python benchmarks/run_all.py            # >= 15 interleaved runs per case, ~6 minutes
     .venv/bin/python benchmarks/run_all.py --quick    # 5 runs per case, for development
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import HERE, PYTHON, machine_line, parse_args  # noqa: E402
 
-SCRIPTS = ("startup.py", "one_request.py", "large_list.py", "bulk_accept.py")
+SCRIPTS = ("startup.py", "one_request.py", "large_list.py", "bulk_accept.py", "https.py")
 
 
 def main() -> None:

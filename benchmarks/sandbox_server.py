@@ -1,4 +1,7 @@
-"""The sandbox API for the benchmarks, in a process of its own: `python sandbox_server.py DB`.
+"""The sandbox API for the benchmarks, in a process of its own: `python sandbox_server.py DB [--tls DIR]`.
+
+With --tls, it serves https:// only, with a certificate from a throwaway CA (trustme) whose
+certificate it writes to DIR/ca.pem for the clients to trust (SSL_CERT_FILE).
 
 Prints {"url": ...} and then answers one JSON line per command read from stdin:
   {"op": "prepare", "count": N, "status": "invited"} -> exactly N memberships, seed data removed
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from memberships_cli.sandbox import SandboxServer, Store
 
@@ -19,8 +23,21 @@ from memberships_cli.sandbox import SandboxServer, Store
 def main() -> None:
     store = Store(sys.argv[1])
     server = SandboxServer(store, owns_store=True)
+    url = server.url
+    if sys.argv[2:3] == ["--tls"]:
+        import trustme
+
+        from memberships_cli.sandbox.tls import serve_over_tls
+
+        folder = Path(sys.argv[3])
+        authority = trustme.CA()
+        leaf = authority.issue_cert("127.0.0.1")
+        authority.cert_pem.write_to_path(str(folder / "ca.pem"))
+        leaf.private_key_and_cert_chain_pem.write_to_path(str(folder / "chain.pem"))
+        leaf.private_key_pem.write_to_path(str(folder / "key.pem"))
+        url = serve_over_tls(server, str(folder / "chain.pem"), str(folder / "key.pem"))
     server.start()
-    print(json.dumps({"url": server.url}), flush=True)
+    print(json.dumps({"url": url}), flush=True)
     try:
         for line in sys.stdin:
             command = json.loads(line)

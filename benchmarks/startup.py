@@ -1,5 +1,6 @@
 """Benchmark 1, start-up: commands that never touch the network, against `python -c pass` and a
-minimal click app. Target: each <= 8x `python -c pass`.
+minimal click app. Targets: one Tab press (shell completion) <= 4x `python -c pass`, `--version`
+<= 3x, every other command <= 8x.
 
     .venv/bin/python benchmarks/startup.py [--quick | --runs N]
 """
@@ -29,6 +30,34 @@ from common import (  # noqa: E402
 )
 
 TARGET = 8.0
+TAB_TARGET = 4.0
+VERSION_TARGET = 3.0
+
+
+def target_of(name: str) -> float:
+    return TAB_TARGET if "<Tab>" in name else VERSION_TARGET if name == "memberships --version" else TARGET
+
+
+def tab_cases(env: dict) -> list[Case]:
+    """What the shell runs on a Tab press: bash and zsh, commands, option values and ORG slugs
+    (from a cache as a full `list` at a terminal leaves it: 40 organizations)."""
+    saving = (
+        "from memberships_cli import completion_cache as c\n"
+        "c.save([(f'org-{i:02d}', 'invited' if i % 3 else 'active') for i in range(40)],"
+        " scope=c.scope_of(sandbox=False, api_url='https://api.bird.com', profile='default'))"
+    )
+    subprocess.run([PYTHON, "-c", saving], env=env, check=True)
+
+    def bash(line: str) -> dict:
+        return dict(env, _MEMBERSHIPS_COMPLETE="complete_bash", COMP_WORDS=line, COMP_CWORD=str(len(line.split(" ")) - 1))
+
+    return [
+        Case("memberships show <Tab> (bash, 40 slugs)", [MEMBERSHIPS], bash("memberships show ")),
+        Case("memberships accept org-1<Tab> (bash)", [MEMBERSHIPS], bash("memberships accept org-1")),
+        Case("memberships list --format <Tab> (bash)", [MEMBERSHIPS], bash("memberships list --format ")),
+        Case("memberships <Tab> (zsh, with help)", [MEMBERSHIPS],
+             dict(env, _MEMBERSHIPS_COMPLETE="complete_zsh", _TYPER_COMPLETE_ARGS="memberships ")),
+    ]
 DEPS = HERE / ".deps"
 
 
@@ -75,8 +104,12 @@ def main() -> None:
         ours = [["--version"], ["--help"], ["list", "--help"], ["accept", "--help"], *offline_commands(env)]
         for argv in ours:
             cases.append(Case("memberships " + " ".join(argv), [MEMBERSHIPS, *argv], env))
+        # Narrower than 80 columns, help is typer's to wrap: the path every command still takes.
+        cases.append(Case("memberships --help (60 columns: typer)", [MEMBERSHIPS, "--help"], dict(env, COLUMNS="60")))
+        cases += tab_cases(env)
         for case in cases:
-            output_of(case.argv, case.env)  # each works before it is timed
+            if not output_of(case.argv, case.env).strip() and case.name.startswith("memberships"):  # each works
+                sys.exit(f"{case.name}: no output")
         heading("1. start-up (no network)", args.runs)
         interleave(cases, args.runs)
 
@@ -94,11 +127,15 @@ def main() -> None:
             f"{case.median / floor:.2f}x",
             f"{case.cpu / cases[0].cpu:.2f}x",
             f"{case.median / click:.2f}x" if click else "-",
-            verdict(case.median / floor, TARGET) if ours_case else "",
+            f"<= {target_of(case.name):g}x: " + verdict(case.median / floor, target_of(case.name)) if ours_case else "",
         ])
-    print(table(rows, ["command", "median", "p25-p75", "CPU", "/ python", "CPU / python", "/ click", f"<= {TARGET:g}x python"]))
-    worst = max(c.median / floor for c in cases if c.name.startswith("memberships"))
-    print(f"   target, every command <= {TARGET:g}x python -c pass: {verdict(worst, TARGET)} for the slowest")
+    print(table(rows, ["command", "median", "p25-p75", "CPU", "/ python", "CPU / python", "/ click", "target (x python)"]))
+    for label, chosen in (("Tab", lambda n: "<Tab>" in n), ("--version", lambda n: n == "memberships --version"),
+                          ("the rest", lambda n: "<Tab>" not in n and n != "memberships --version")):
+        mine = [c for c in cases if c.name.startswith("memberships") and chosen(c.name)]
+        worst = max(mine, key=lambda c: c.median)
+        print(f"   target, {label} <= {target_of(worst.name):g}x python -c pass: "
+              f"{verdict(worst.median / floor, target_of(worst.name))} for the slowest")
 
 
 if __name__ == "__main__":

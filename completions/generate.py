@@ -1,4 +1,6 @@
-"""Write the shell completion scripts in this folder from the CLI itself.
+"""Write the shell completion scripts in this folder, the fast completer's command table
+(memberships_cli/completion_table.py) and the help texts answered before typer is imported
+(memberships_cli/help_table.py), from the CLI itself.
 
     python completions/generate.py           # rewrite them
     python completions/generate.py --check   # exit 1, naming the stale files, if they drifted
@@ -12,16 +14,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from memberships_cli.commands.completion import SCRIPT_FILES, script
+from memberships_cli.commands.completion import SCRIPT_FILES, help_table_source, script, table_source
 
 HERE = Path(__file__).resolve().parent
+TABLE = HERE.parent / "memberships_cli" / "completion_table.py"
+HELP_TABLE = HERE.parent / "memberships_cli" / "help_table.py"
+
+
+def wanted() -> dict[Path, str]:
+    files = {HERE / name: script(shell) for shell, name in SCRIPT_FILES.items()}
+    files[TABLE] = table_source()
+    files[HELP_TABLE] = help_table_source()
+    return files
 
 
 def stale() -> list[str]:
     return [
-        name
-        for shell, name in SCRIPT_FILES.items()
-        if not (HERE / name).is_file() or (HERE / name).read_text(encoding="utf-8") != script(shell)
+        path.name
+        for path, text in wanted().items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
     ]
 
 
@@ -35,9 +46,9 @@ def main(argv: list[str]) -> int:
     if argv:
         print(__doc__, file=sys.stderr)
         return 2
-    for shell, name in SCRIPT_FILES.items():
-        (HERE / name).write_text(script(shell), encoding="utf-8", newline="\n")
-        print(f"wrote completions/{name}")
+    for path, text in wanted().items():
+        path.write_text(text, encoding="utf-8", newline="\n")
+        print(f"wrote {path.relative_to(HERE.parent)}")
     return 0
 
 

@@ -34,8 +34,8 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:  # shell completion parses resiliently: print nothing then
         print(f"memberships {__version__}")
         raise typer.Exit(0)
 

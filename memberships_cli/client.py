@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import random
+import sys
 import threading
 import time
 import zlib
@@ -21,6 +22,17 @@ from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator
 from urllib.parse import quote
 
+if "httpx" not in sys.modules:
+    # httpx/__init__ runs `from ._main import main` (its own command line) inside try/except
+    # ImportError; whenever `click` is installed, that pulls in click, pygments and most of Rich:
+    # +120 ms of CPU and +5 MiB on every request we make (issue 12). None in sys.modules is Python's
+    # documented way to make an import fail at once; httpx then keeps its stub `main`, which we never
+    # call. The entry is removed afterwards, so nothing else in the process is affected.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx
+    finally:
+        del sys.modules["httpx._main"]
 import httpcore
 import httpx
 
@@ -95,6 +107,21 @@ class RetryPolicy:
             max_wait=number("MEMBERSHIPS_RETRY_MAX_WAIT", cls.max_wait, 0, 3600),
             max_total=number("MEMBERSHIPS_RETRY_MAX_TOTAL", cls.max_total, 0, 86400),
         )
+
+
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what ended the connection: httpx
+    chains httpcore's error, which chains the ssl module's."""
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -673,6 +700,14 @@ class BirdClient:
                     endpoint=endpoint,
                 ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                refused = _certificate_refusal(exc)
+                if refused is not None:
+                    # Not a passing fault: retrying would only repeat the refusal.
+                    raise NetworkError(
+                        f"{endpoint}: the TLS certificate of {self._redact(self._http.base_url.host)} is not "
+                        f"trusted ({self._redact(refused)})",
+                        "check --api-url; behind a proxy that inspects TLS, point SSL_CERT_FILE at its CA bundle",
+                    ) from None
                 failure = f"could not connect ({exc.__class__.__name__}: {exc})"
                 retryable = True
             except httpx.TimeoutException as exc:

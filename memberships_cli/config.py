@@ -24,21 +24,21 @@ _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def config_dir() -> Path:
-    from platformdirs import user_config_dir
+    from .paths import user_dir  # platformdirs' answer; imports it only where it must (see paths.py)
 
-    return Path(user_config_dir(APP_NAME))
+    return Path(user_dir("user_config_dir"))
 
 
 def data_dir() -> Path:
-    from platformdirs import user_data_dir
+    from .paths import user_dir
 
-    return Path(user_data_dir(APP_NAME))
+    return Path(user_dir("user_data_dir"))
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
+    from .paths import user_dir
 
-    return Path(user_cache_dir(APP_NAME))
+    return Path(user_dir("user_cache_dir"))
 
 
 def config_file() -> Path:

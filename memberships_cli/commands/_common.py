@@ -10,6 +10,39 @@ import typer
 from ..errors import UsageError
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv")
+# The membership statuses `--status` completes: those the contract names (MembershipStatus) and
+# "pending", which models.INVITATION_STATUSES accepts as an invitation. The API may use others.
+STATUSES = ("active", "invited", "pending", "banned")
+
+
+def _completion(kind: str):
+    """A typer autocompletion function offering the values of `kind` (see completer.values_for).
+    The fast completer answers Tab without typer from the same kind, recorded in completion_table.py
+    by its name (`completion_kind`); this is the typer path, which tests compare it with."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        import os
+
+        from ..completer import values_for
+
+        return values_for(kind, incomplete, ctx.params, ctx.find_root().params, os.environ)
+
+    complete.completion_kind = kind  # type: ignore[attr-defined]
+    complete.__name__ = f"complete_{kind.replace('-', '_')}"
+    return complete
+
+
+complete_format = _completion("format")
+complete_status = _completion("status")
+complete_fields = _completion("fields")
+complete_config_key = _completion("config-key")
+complete_config_value = _completion("config-value")
+# ORG arguments: slugs from the cache that `list` fills, never the network (a Tab that waits on an
+# API would hang the shell); organizations already on the line are left out. `accept` offers only
+# invitations, `leave` only what can be left (not a ban, not an unknown status).
+complete_org = _completion("org")
+complete_invitation = _completion("org-invited")
+complete_leavable = _completion("org-leavable")
 
 FormatOption = Annotated[
     Optional[str],
@@ -17,6 +50,7 @@ FormatOption = Annotated[
         "--format",
         "-F",
         metavar="FORMAT",
+        autocompletion=complete_format,
         help="Output format: table, plain, json, jsonl or csv. Default: the profile's format if set, else "
         "table on a terminal and plain when piped.",
         show_default=False,
@@ -50,7 +84,7 @@ def fields_help() -> str:
 
 FieldsOption = Annotated[
     Optional[str],
-    typer.Option("--fields", metavar="A,B,...", help=FIELDS_HELP, show_default=False),
+    typer.Option("--fields", metavar="A,B,...", autocompletion=complete_fields, help=FIELDS_HELP, show_default=False),
 ]
 
 
@@ -83,12 +117,3 @@ def choose_format(app, fmt: str | None, json_flag: bool, jq: str | None = None) 
     if app.settings.default_format:
         return app.settings.default_format
     return "table" if app.stdout_isatty else "plain"
-
-
-def complete_org(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion for ORG arguments: slugs from the cache that `list` fills, never the network
-    (a Tab that waits on an API would hang the shell). Organizations already on the line are left out."""
-    from ..completion_cache import cached_slugs
-
-    typed = ctx.params.get("orgs") or ()
-    return [slug for slug in cached_slugs() if slug.startswith(incomplete) and slug not in typed]

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ..config import DEFAULT_API_URL, PROFILE_KEYS
+from ._common import complete_config_key, complete_config_value
 
 config_app = typer.Typer(
     name="config",
@@ -91,7 +92,7 @@ def list_cmd(
 @config_app.command("get")
 def get_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP, autocompletion=complete_config_key)],
 ) -> None:
     """Print one stored setting of the profile.
 
@@ -112,8 +113,8 @@ def get_cmd(
 @config_app.command("set")
 def set_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="api_url: https://HOST[/PATH]; format: table, plain, json, jsonl or csv.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP, autocompletion=complete_config_key)],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="api_url: https://HOST[/PATH]; format: table, plain, json, jsonl or csv.", autocompletion=complete_config_value)],
 ) -> None:
     """Store a setting for the profile.
 
@@ -138,7 +139,7 @@ def set_cmd(
 @config_app.command("unset")
 def unset_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP)],
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEYS_HELP, autocompletion=complete_config_key)],
 ) -> None:
     """Remove a setting from the profile, so the default applies again."""
     from ..config import config_file, update_config

@@ -9,7 +9,8 @@ import typer
 
 from ..command_line import number
 from ..errors import CliError, ExitCode, NotFoundError, UsageError, most_severe
-from ._common import FieldsOption, FormatOption, JqOption, JsonOption, choose_format, complete_org
+from ._common import (FieldsOption, FormatOption, JqOption, JsonOption, choose_format, complete_invitation,
+                      complete_leavable, complete_org, complete_status)
 
 STATUS_HELP = (
     "Only memberships in this status, e.g. active, invited or banned (any value the API uses is passed on)."
@@ -47,7 +48,7 @@ def _warn_unknown_status(app, status: str | None) -> None:
 
 def list_memberships(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option("--status", "-s", metavar="STATUS", help=STATUS_HELP, show_default=False)] = None,
+    status: Annotated[Optional[str], typer.Option("--status", "-s", metavar="STATUS", help=STATUS_HELP, show_default=False, autocompletion=complete_status)] = None,
     reverse: Annotated[bool, typer.Option("--reverse", help="Newest first (the API's reverse order).")] = False,
     limit: Annotated[
         Optional[int],
@@ -74,7 +75,8 @@ def list_memberships(
         # The slug cache serves a person's Tab key: fill it when a person is at a terminal, not on
         # every scripted run (where it cost ~40 ms per 10,000 memberships).
         person = app.stdout_isatty or app.stderr_isatty
-        for page in completion_cache.remember(pages, unfiltered=person and status is None and limit is None):
+        scope = completion_cache.scope_of(sandbox=app.sandbox, api_url=app.settings.api_url, profile=app.settings.profile)
+        for page in completion_cache.remember(pages, unfiltered=person and status is None and limit is None, scope=scope):
             writer.write_page(page)
         completed = True
     finally:
@@ -402,7 +404,11 @@ def _wait_for(app, client, refs, all_mode: bool, patterns, wait_seconds: float):
 
 OrgsArgument = Annotated[
     Optional[List[str]],
-    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_org),
+    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_invitation),
+]
+LeaveOrgsArgument = Annotated[
+    Optional[List[str]],
+    typer.Argument(metavar="ORG...", help="Organization ids, slugs or exact names.", show_default=False, autocompletion=complete_leavable),
 ]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Resolve and report what would be done; send no POST/DELETE.")]
 
@@ -495,7 +501,7 @@ def _pick(app, client, verb: str, question: str):
 
 def leave(
     ctx: typer.Context,
-    orgs: OrgsArgument = None,
+    orgs: LeaveOrgsArgument = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")] = False,
     missing_ok: Annotated[
         bool,
