@@ -704,8 +704,8 @@ class BirdClient:
                 if refused is not None:
                     # Not a passing fault: retrying would only repeat the refusal.
                     raise NetworkError(
-                        f"{endpoint}: the TLS certificate of {self._redact(self._http.base_url.host)} is not "
-                        f"trusted ({self._redact(refused)})",
+                        f"{endpoint}: the TLS certificate of {self.scrub.text(self._http.base_url.host)} is not "
+                        f"trusted ({self.scrub.text(refused)})",
                         "check --api-url; behind a proxy that inspects TLS, point SSL_CERT_FILE at its CA bundle",
                     ) from None
                 failure = f"could not connect ({exc.__class__.__name__}: {exc})"

@@ -155,7 +155,7 @@ def test_a_fresh_run_creates_our_directories_0700(cli, sandbox, home):
     assert (home / "data" / "memberships-cli" / "sandbox.sqlite3").exists()
     assert cli("list", tty=True).code == 0  # a person at a terminal: the completion cache is filled
     assert mode(home / "cache" / "memberships-cli") == 0o700
-    assert (home / "cache" / "memberships-cli" / "org-slugs.json").exists()
+    assert (home / "cache" / "memberships-cli" / "org-cache.txt").exists()
 
 
 def test_config_set_alone_creates_the_config_dir_0700(cli, home):
