@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -94,8 +95,19 @@ def test_examples_use_organizations_the_sandbox_has():
 
 
 def _serve(line: str, home_dir) -> None:
+    """Run a `sandbox serve` example. Examples that share a fixed port take turns (an xdist worker
+    each would otherwise find it taken and skip); a port held by another program still skips."""
+    import fcntl
+    import tempfile
+
     argv = shlex.split(line)[1:]
     port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 8765
+    with open(Path(tempfile.gettempdir()) / f"memberships-tests-port-{port}.lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        _serve_on(argv, port, home_dir)
+
+
+def _serve_on(argv: list[str], port: int, home_dir) -> None:
     if port:
         with socket.socket() as probe:
             try:

@@ -227,12 +227,13 @@ def test_cli_against_static_mock(case: Case, static_prism, cli):
 
 
 def test_login_status_logout_with_a_stored_token(static_prism, cli):
-    """login checks the token with GET /me before storing it; status then uses the stored token;
-    logout sends nothing."""
+    """login checks the token with GET /me before storing it, then counts the pending invitations
+    (one listing filtered by status); status then uses the stored token; logout sends nothing."""
     login = cli(static_prism, "login", "--with-token", "--insecure-storage", token=None, input=TOKEN + "\n")
-    assert login.code == 0 and len(login.requests) == 1, login
+    assert login.code == 0 and len(login.requests) == 2, login
     login.assert_every_request_valid()
     assert login.requests[0].endswith("/me"), login
+    assert "/me/memberships?" in login.requests[1] and "status=invited" in login.requests[1], login
 
     status = cli(static_prism, "status", "--json", token=None)
     assert status.code == 0 and len(status.requests) == 1, status
