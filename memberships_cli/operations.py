@@ -74,14 +74,13 @@ class _Near:
         score = s.ratio()
         if score < 0.8:
             return
-        if len(self.best) < self.limit:
-            self.best.append((score, key))
-        else:
+        if len(self.best) == self.limit:
             lowest = min(self.best)
             if (score, key) <= lowest:
                 return
             self.best.remove(lowest)
             del self.best_of[lowest[1]]
+        self.best.append((score, key))
         self.best_of[key] = m
 
     def _distinct(self, memberships: Iterable[Membership]) -> list[Membership]:
