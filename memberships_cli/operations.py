@@ -122,8 +122,8 @@ def resolve(
     """Turn what the user typed (id, slug or name) into organization ids.
 
     UUIDs go straight to the API; anything else is looked up in one pass over the list endpoint
-    (or over `pages`, which are read even when every ref is a UUID): an id, a slug (any case), an
-    exact name, or else a name in any case if only one matches. A ref that matches nothing gets
+    (or over `pages`, which are read even when every ref is a UUID): an id, a slug (as typed, else
+    in any case), an exact name, or else a name in any case if only one matches. A ref that matches nothing gets
     a not-found error with "did you mean" candidates; one that matches several gets a usage error
     naming them. `list_command` is how the hint says to list.
 
@@ -156,8 +156,8 @@ _NAMED = 10
 class _Lookup:
     """What one ref has matched so far in a listing read page by page.
 
-    Matches rank as before: an id, then a slug in any case, then the exact name, then the name in
-    any case. An id or a slug in the same case settles the ref, and once every ref is settled the
+    Matches rank: an id, a slug as typed, a slug in another case, the exact name, the name in any
+    case. An id or a slug as typed settles the ref, and once every ref is settled the
     rest of the listing is not read: ids are unique, and so are slugs (they name organizations in
     URLs). A name settles nothing: another organization further on may have it too, which must be
     reported as ambiguous, and a slug further on outranks it. Each rank keeps its first _NAMED
