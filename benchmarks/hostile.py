@@ -177,6 +177,25 @@ def cases() -> dict[str, tuple[Callable[[str, dict], Answer], list[str], dict[st
             return Answer(json.dumps(body).encode())
         return answer
 
+    def listing(pages: int, invited: Callable[[int, int], bool]) -> Callable[[str, dict], Answer]:
+        """`pages` full pages of distinct organizations (slug org-P-N for item N of page P, from
+        1), `invited(P, N)` saying which are invitations; a GET of one membership answers too."""
+        def member(page_no: int, n: int) -> dict:
+            org = {**MEMBER["organization"], "id": f"{page_no:08x}-{n:04x}-4000-8000-000000000000",
+                   "slug": f"org-{page_no}-{n}", "name": f"Organization {page_no}.{n}"}
+            return {**MEMBER, "organization": org, "status": "invited" if invited(page_no, n) else "active"}
+
+        def answer(path: str, query: dict) -> Answer:
+            if path != "/me/memberships":
+                page_no, n = (int(part, 16) for part in path.rsplit("/", 1)[1].split("-")[:2])
+                return Answer(json.dumps(member(page_no, n)).encode())
+            page_no = int(query.get("pageToken", ["0"])[0]) + 1
+            body = {"results": [member(page_no, n) for n in range(1, 101)]}
+            if page_no < pages:
+                body["nextPageToken"] = str(page_no)
+            return Answer(json.dumps(body).encode())
+        return answer
+
     no_retries = {"MEMBERSHIPS_RETRIES": "0"}
     return {
         "normal page of 100 (reference)": (lambda p, q: Answer(page), ["list", "--json"], {}),
@@ -192,9 +211,18 @@ def cases() -> dict[str, tuple[Callable[[str, dict], Answer], list[str], dict[st
         "endless: 1 item per page, fresh tokens": (endless(1), ["list", "--format", "jsonl"], {}),
         "endless: 16 KB tokens": (endless(1, 16_384), ["list", "--json"], {}),
         "endless: accept --all, 1 invitation per page": (endless(1), ["accept", "--all", "--dry-run", "--json"], {}),
-        # accept --all and slug lookups keep the whole listing: what 1,000 full pages cost them.
-        "accept --all, 1,000 pages of 100 (then the end), --dry-run": (
+        # What 1,000 full pages (100,000 memberships) cost the commands that look for something in them.
+        "accept --all, 1,000 pages of 100 invitations, --dry-run": (
             endless(100, pages=1000), ["accept", "--all", "--dry-run", "--concurrency", "1", "--json"], {}),
+        "accept --all, 1,000 pages of 100, 1 invitation a page, --dry-run": (
+            listing(1000, lambda p, n: n == 50), ["accept", "--all", "--dry-run", "--concurrency", "1", "--json"], {}),
+        "accept --all --match one, 1,000 pages of 100 invitations, --dry-run": (
+            listing(1000, lambda p, n: True), ["accept", "--all", "--match", "org-1000-100", "--dry-run", "--json"], {}),
+        "show SLUG on the last of 1,000 pages": (listing(1000, lambda p, n: False), ["show", "org-1000-100", "--json"], {}),
+        "show SLUG on the first of 1,000 pages": (listing(1000, lambda p, n: False), ["show", "org-1-1", "--json"], {}),
+        "show a typo (did you mean), 1,000 pages": (listing(1000, lambda p, n: False), ["show", "org-1000-1000"], {}),
+        "leave SLUG on the last of 1,000 pages, --dry-run": (
+            listing(1000, lambda p, n: False), ["leave", "org-1000-100", "--dry-run", "--json"], {}),
     }
 
 

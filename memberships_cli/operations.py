@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import CliError, ConflictError, ExitCode, MalformedResponseError, NotFoundError, UsageError
 from .models import Membership, is_org_id
@@ -32,24 +32,77 @@ def _candidates(matches: list[Membership]) -> str:
     return ", ".join(f"{escape_control(m.slug or '-')} ({m.org_id})" for m in matches)
 
 
-def close_matches(ref: str, memberships: list[Membership], limit: int = 3) -> list[Membership]:
+class _Near:
+    """The "did you mean" candidates for one ref, kept while a listing streams by: the first
+    memberships whose slug or name contains it, and the best few difflib matches. What
+    close_matches returns, in memory that does not grow with the listing."""
+
+    def __init__(self, ref: str, limit: int = 3) -> None:
+        from difflib import SequenceMatcher
+
+        self.needle = ref.lower()
+        self.limit = limit
+        # key -> the first membership with that key, as close_matches' dict of keys keeps it.
+        self.contained: dict[str, Membership] = {}
+        self.best: list[tuple[float, str]] = []  # at most `limit`, distinct keys
+        self.best_of: dict[str, Membership] = {}
+        self._matcher = SequenceMatcher()
+        self._matcher.set_seq2(self.needle)  # as difflib.get_close_matches does
+
+    def see(self, m: Membership) -> None:
+        for key in (m.slug.lower(), m.name.lower()):
+            if key:
+                self._contains(key, m)
+                self._close(key, m)
+
+    def _contains(self, key: str, m: Membership) -> None:
+        if len(self.needle) < 3 or self.needle not in key or key in self.contained:
+            return
+        # Once `limit` distinct memberships contain the ref, later ones can never be chosen.
+        if len(self._distinct(self.contained.values())) < self.limit:
+            self.contained[key] = m
+
+    def _close(self, key: str, m: Membership) -> None:
+        # get_close_matches: the `limit` largest (ratio, key) at or over 0.8. A key seen again is
+        # the same candidate (its first membership counts), and one pushed out never comes back.
+        if key in self.best_of:
+            return
+        s = self._matcher
+        s.set_seq1(key)
+        if s.real_quick_ratio() < 0.8 or s.quick_ratio() < 0.8:
+            return
+        score = s.ratio()
+        if score < 0.8:
+            return
+        if len(self.best) == self.limit:
+            lowest = min(self.best)
+            if (score, key) <= lowest:
+                return
+            self.best.remove(lowest)
+            del self.best_of[lowest[1]]
+        self.best.append((score, key))
+        self.best_of[key] = m
+
+    def _distinct(self, memberships: Iterable[Membership]) -> list[Membership]:
+        chosen: list[Membership] = []
+        for m in memberships:
+            if m not in chosen:
+                chosen.append(m)
+        return chosen
+
+    def result(self) -> list[Membership]:
+        ordered = list(self.contained.values()) + [self.best_of[key] for _, key in sorted(self.best, reverse=True)]
+        return self._distinct(ordered)[: self.limit]
+
+
+def close_matches(ref: str, memberships: Iterable[Membership], limit: int = 3) -> list[Membership]:
     """Memberships whose slug or name looks like `ref` (case-insensitive): a slug or name that
     contains it, then difflib's close matches (ratio 0.8: a typo or two, not a shared word such as
     acme-logistics and tokyo-logistics). For "did you mean"."""
-    from difflib import get_close_matches
-
-    needle = ref.lower()
-    keys: dict[str, Membership] = {}
+    near = _Near(ref, limit)
     for m in memberships:
-        for key in (m.slug.lower(), m.name.lower()):
-            if key:
-                keys.setdefault(key, m)
-    chosen: list[Membership] = []
-    contained = [k for k in keys if len(needle) >= 3 and needle in k]
-    for key in contained + get_close_matches(needle, list(keys), n=limit, cutoff=0.8):
-        if keys[key] not in chosen:
-            chosen.append(keys[key])
-    return chosen[:limit]
+        near.see(m)
+    return near.result()
 
 
 def _suggestion(matches: list[Membership]) -> str:
@@ -62,18 +115,22 @@ def _suggestion(matches: list[Membership]) -> str:
 def resolve(
     client: "BirdClient",
     refs: Iterable[str],
-    memberships: list[Membership] | None = None,
+    pages: Iterable[list[Membership]] | None = None,
     *,
     list_command: str = "memberships list",
 ) -> list[Resolution]:
     """Turn what the user typed (id, slug or name) into organization ids.
 
-    UUIDs go straight to the API; anything else is looked up in one pass over the list endpoint:
-    an id, a slug (any case), an exact name, or else a name in any case if only one matches. A
-    ref that matches nothing gets a not-found error with "did you mean" candidates; one that
-    matches several gets a usage error naming them. `list_command` is how the hint says to list.
+    UUIDs go straight to the API; anything else is looked up in one pass over the list endpoint
+    (or over `pages`, which are read even when every ref is a UUID): an id, a slug (as typed, else
+    in any case), an exact name, or else a name in any case if only one matches. A ref that matches nothing gets
+    a not-found error with "did you mean" candidates; one that matches several gets a usage error
+    naming them. `list_command` is how the hint says to list.
+
+    The listing is read page by page and only each ref's matches are kept, so memory does not
+    grow with it; it stops early once every ref is settled (see _Lookup.settled).
     """
-    return [_checked(res) for res in _resolve(client, list(refs), memberships, list_command)]
+    return [_checked(res) for res in _resolve(client, list(refs), pages, list_command)]
 
 
 def _checked(res: Resolution) -> Resolution:
@@ -92,48 +149,105 @@ def _checked(res: Resolution) -> Resolution:
     return res
 
 
-def _resolve(
-    client: "BirdClient", refs: list[str], memberships: list[Membership] | None, list_command: str
-) -> list[Resolution]:
-    if memberships is None and all(looks_like_id(r) for r in refs):
-        return [Resolution(r, org_id=r) for r in refs]
-    if memberships is None:
-        memberships = [m for page in client.iter_pages() for m in page]
-    by_id = {m.org_id: m for m in memberships}
-    by_slug: dict[str, list[Membership]] = {}
-    by_name: dict[str, list[Membership]] = {}
-    by_folded_name: dict[str, list[Membership]] = {}
-    for m in memberships:
-        if m.slug:
-            by_slug.setdefault(m.slug.lower(), []).append(m)
-        if m.name:
-            by_name.setdefault(m.name, []).append(m)
-            by_folded_name.setdefault(m.name.casefold(), []).append(m)
-    out = []
-    for ref in refs:
-        if ref in by_id:
-            out.append(Resolution(ref, ref, by_id[ref]))
-            continue
-        if looks_like_id(ref):
-            out.append(Resolution(ref, org_id=ref))
-            continue
-        matches = by_slug.get(ref.lower()) or by_name.get(ref) or by_folded_name.get(ref.casefold()) or []
-        if len(matches) == 1:
-            out.append(Resolution(ref, matches[0].org_id, matches[0]))
-        elif matches:
-            out.append(Resolution(ref, error=UsageError(
-                f"{ref!r} matches {len(matches)} organizations: {_candidates(matches)}",
+# An ambiguous ref's error names this many of its matches, then how many more there are.
+_NAMED = 10
+
+
+class _Lookup:
+    """What one ref has matched so far in a listing read page by page.
+
+    Matches rank: an id, a slug as typed, a slug in another case, the exact name, the name in any
+    case. An id or a slug as typed settles the ref, and once every ref is settled the
+    rest of the listing is not read: ids are unique, and so are slugs (they name organizations in
+    URLs). A name settles nothing: another organization further on may have it too, which must be
+    reported as ambiguous, and a slug further on outranks it. Each rank keeps its first _NAMED
+    matches and a count, and the "did you mean" candidates are kept only while nothing matched.
+    """
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.lower = ref.lower()
+        self.folded = ref.casefold()
+        self.is_id = looks_like_id(ref)
+        self.by_id: Membership | None = None
+        self.exact_slug: Membership | None = None
+        # rank -> (first matches, how many); ranks: slug in another case, exact name, folded name
+        self.ranks: list[tuple[list[Membership], list[int]]] = [([], [0]) for _ in range(3)]
+        self.near = None if self.is_id else _Near(ref)
+
+    @property
+    def settled(self) -> bool:
+        return self.by_id is not None or self.exact_slug is not None
+
+    def see(self, m: Membership, slug: str, name: str) -> None:
+        if self.settled:
+            return
+        if m.org_id == self.ref:
+            self.by_id = m
+            return
+        if self.is_id:
+            return
+        if slug and slug == self.ref:
+            self.exact_slug = m
+            self.near = None
+            return
+        if slug and slug.lower() == self.lower:
+            self._add(0, m)
+        if name:
+            if name == self.ref:
+                self._add(1, m)
+            if name.casefold() == self.folded:
+                self._add(2, m)
+        if self.near is not None:
+            self.near.see(m)
+
+    def _add(self, rank: int, m: Membership) -> None:
+        kept, count = self.ranks[rank]
+        if len(kept) < _NAMED:
+            kept.append(m)
+        count[0] += 1
+        self.near = None  # it matched: no "did you mean"
+
+    def resolution(self, list_command: str) -> Resolution:
+        ref = self.ref
+        if self.by_id is not None:
+            return Resolution(ref, ref, self.by_id)
+        if self.is_id:
+            return Resolution(ref, org_id=ref)
+        if self.exact_slug is not None:
+            return Resolution(ref, self.exact_slug.org_id, self.exact_slug)
+        matches, count = next(((kept, n) for kept, (n,) in self.ranks if n), ([], 0))
+        if count == 1:
+            return Resolution(ref, matches[0].org_id, matches[0])
+        if count:
+            more = f" and {count - len(matches)} more" if count > len(matches) else ""
+            return Resolution(ref, error=UsageError(
+                f"{ref!r} matches {count} organizations: {_candidates(matches)}{more}",
                 "name one by its slug or id",
-            )))
-        else:
-            near = close_matches(ref, memberships)
-            hint = f"run `{list_command}` to see your organizations"
-            if near:
-                hint = f"did you mean {_suggestion(near)}? ({hint})"
-            out.append(Resolution(ref, error=NotFoundError(
-                f"no membership or invitation matches {ref!r} (by id, slug or name)", hint,
-            )))
-    return out
+            ))
+        near = self.near.result() if self.near is not None else []
+        hint = f"run `{list_command}` to see your organizations"
+        if near:
+            hint = f"did you mean {_suggestion(near)}? ({hint})"
+        return Resolution(ref, error=NotFoundError(
+            f"no membership or invitation matches {ref!r} (by id, slug or name)", hint,
+        ))
+
+
+def _resolve(
+    client: "BirdClient", refs: list[str], pages: Iterable[list[Membership]] | None, list_command: str
+) -> list[Resolution]:
+    if pages is None and all(looks_like_id(r) for r in refs):
+        return [Resolution(r, org_id=r) for r in refs]
+    lookups = [_Lookup(ref) for ref in refs]
+    for page in client.iter_pages() if pages is None else pages:
+        for m in page:
+            slug, name = m.slug, m.name
+            for lookup in lookups:
+                lookup.see(m, slug, name)
+        if all(lookup.settled for lookup in lookups):
+            break  # the rest of the listing cannot change any answer
+    return [lookup.resolution(list_command) for lookup in lookups]
 
 
 @dataclass
@@ -191,10 +305,25 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def pending_invitations(memberships: Iterable[Membership], patterns: list[str]) -> list[Membership]:
+# `accept --all` keeps the invitations it will accept (and reports each), not the listing; past
+# this many it accepts none and asks for --match, so a listing of a million invitations costs a
+# few MiB, not gigabytes.
+MAX_ACCEPT_ALL = 1_000
+
+
+def members(pages: Iterable[list[Membership]]) -> Iterator[Membership]:
+    """The memberships of `pages`, one at a time (each page is let go once read)."""
+    for page in pages:
+        yield from page
+
+
+def pending_invitations(memberships: Iterable[Membership], patterns: list[str], *,
+                        limit: int = MAX_ACCEPT_ALL) -> list[Membership]:
     """Invitations to accept for `accept --all`, restricted to `patterns` (globs on slug or name).
 
     Only statuses in INVITATION_STATUSES count: an unknown status is never taken for an invitation.
+    Only the invitations are kept; over `limit` of them is a usage error, raised as soon as the
+    one over it is read (the rest of the listing is not).
     """
     from fnmatch import fnmatchcase
 
@@ -204,6 +333,12 @@ def pending_invitations(memberships: Iterable[Membership], patterns: list[str]) 
             continue
         if patterns and not any(fnmatchcase(m.slug, p) or fnmatchcase(m.name, p) for p in patterns):
             continue
+        if len(chosen) == limit:
+            matching = f" matching {', '.join(patterns)}" if patterns else ""
+            raise UsageError(
+                f"more than {limit:,} pending invitations{matching}; nothing was accepted",
+                f"accept them in parts of at most {limit:,} with --match GLOB (e.g. --match 'a*'), or name them",
+            )
         chosen.append(m)
     return chosen
 

@@ -123,11 +123,12 @@ def show(
             raise UsageError("missing argument ORG", f"name an organization, e.g. `{app.command_hint('show acme-logistics')}`")
         from ..output.menu import pick
 
-        memberships = [m for page in app.client().iter_pages() for m in page]
+        memberships, more = _offer(app.client(), lambda m: True)
         if not memberships:
             app.say("No memberships found.")
             raise typer.Exit(0)
-        chosen_ones = pick(app, memberships, "Show which organization?", several=False)
+        chosen_ones = pick(app, memberships, "Show which organization?", several=False,
+                           note=_more_note(app, more, "show SLUG"))
         if not chosen_ones:
             app.say("Nothing chosen.")
             raise typer.Exit(0)
@@ -379,23 +380,26 @@ def _finish(app, outcomes, interrupted: bool, fmt: str, verb: str, **advice) -> 
 
 def _wait_for(app, client, refs, all_mode: bool, patterns, wait_seconds: float):
     """List until every named organization (or, with --all, at least one matching invitation)
-    is there, polling with backoff until `wait_seconds` are up. Returns the last listing."""
+    is there, polling with backoff until `wait_seconds` are up. Returns what the last look found:
+    the resolutions of `refs`, or the matching invitations. Each look reads the listing page by
+    page and keeps only that."""
     import random
     import time
 
-    from ..operations import pending_invitations, resolve
+    from ..operations import members, pending_invitations, resolve
 
     deadline = time.monotonic() + wait_seconds
     delay = 1.0
     while True:
-        memberships = [m for page in client.iter_pages() for m in page]
         if all_mode:
-            missing = [] if pending_invitations(memberships, patterns) else ["an invitation"]
+            found = pending_invitations(members(client.iter_pages()), patterns)
+            missing = [] if found else ["an invitation"]
         else:
-            missing = [r.ref for r in resolve(client, refs, memberships) if isinstance(r.error, NotFoundError)]
+            found = resolve(client, refs, client.iter_pages(), list_command=app.command_hint("list"))
+            missing = [r.ref for r in found if isinstance(r.error, NotFoundError)]
         left = deadline - time.monotonic()
         if not missing or left <= 0:
-            return memberships
+            return found
         nap = min(delay * random.uniform(0.8, 1.2), left)
         app.say(f"Waiting for {', '.join(missing)} to arrive ({left:.0f} s left; next look in {nap:.1f} s)…")
         time.sleep(nap)
@@ -440,7 +444,7 @@ def accept(
     An already active membership counts as success, so re-running after a partial failure is safe
     and only does what is left. Exit 0 only when every requested organization ended up active.
     """
-    from ..operations import accept_one, parse_duration, pending_invitations, resolve
+    from ..operations import accept_one, members, parse_duration, pending_invitations, resolve
 
     app = _app(ctx)
     chosen = choose_format(app, fmt, json_flag, jq)
@@ -453,13 +457,11 @@ def accept(
         raise UsageError("--match goes with --all", "e.g. `" + app.command_hint("accept --all --match 'acme-*'") + "`")
     wait_seconds = parse_duration(wait_for) if wait_for is not None else None
     client = app.client(max_connections=concurrency)
-    memberships = None
+    found = None
     if wait_seconds:
-        memberships = _wait_for(app, client, orgs or [], all_invitations, match or [], wait_seconds)
+        found = _wait_for(app, client, orgs or [], all_invitations, match or [], wait_seconds)
     if all_invitations:
-        if memberships is None:
-            memberships = [m for page in client.iter_pages() for m in page]
-        invitations = pending_invitations(memberships, match or [])
+        invitations = found if found is not None else pending_invitations(members(client.iter_pages()), match or [])
         if not invitations:
             if wait_seconds:
                 raise NotFoundError(f"no pending invitation{' matching ' + ', '.join(match) if match else ''} arrived within {wait_for}")
@@ -471,9 +473,33 @@ def accept(
     elif picking:
         resolutions = _pick(app, client, "accept", "Accept which invitations?")
     else:
-        resolutions = resolve(client, orgs, memberships, list_command=app.command_hint("list"))
+        resolutions = found if found is not None else resolve(client, orgs, list_command=app.command_hint("list"))
     outcomes, interrupted = _run_bulk(app, accept_one, resolutions, concurrency, dry_run, "accept")
     _finish(app, outcomes, interrupted, chosen, "accept")
+
+
+# A menu is read by a person: it offers the first this many, says there are more, and the listing
+# is not read past them (it is kept whole while the person chooses).
+MENU_MAX = 500
+
+
+def _offer(client, wanted):
+    """The first MENU_MAX memberships `wanted` keeps, and whether there are more."""
+    from ..operations import members
+
+    offered = []
+    for m in members(client.iter_pages()):
+        if wanted(m):
+            if len(offered) == MENU_MAX:
+                return offered, True
+            offered.append(m)
+    return offered, False
+
+
+def _more_note(app, more: bool, example: str) -> str | None:
+    if not more:
+        return None
+    return f"Only the first {MENU_MAX} are offered; name others by slug, e.g. `{app.command_hint(example)}`."
 
 
 def _pick(app, client, verb: str, question: str):
@@ -482,17 +508,16 @@ def _pick(app, client, verb: str, question: str):
     from ..operations import Resolution
     from ..output.menu import pick
 
-    memberships = [m for page in client.iter_pages() for m in page]
     if verb == "accept":
-        offered = [m for m in memberships if m.is_invitation]
+        offered, more = _offer(client, lambda m: m.is_invitation)
         nothing = "No pending invitations."
     else:
-        offered = memberships
+        offered, more = _offer(client, lambda m: True)
         nothing = "No memberships to leave."
     if not offered:
         app.say(nothing)
         raise typer.Exit(0)
-    chosen = pick(app, offered, question)
+    chosen = pick(app, offered, question, note=_more_note(app, more, f"{verb} SLUG"))
     if not chosen:
         app.say(f"Nothing chosen: nothing was {'accepted' if verb == 'accept' else 'left'}.")
         raise typer.Exit(0)

@@ -46,13 +46,16 @@ def render_menu(memberships, *, width: int, color: bool) -> str:
     return "\n".join("  " + line for line in lines) + "\n"
 
 
-def pick(app, memberships, question: str, *, several: bool = True) -> list:
+def pick(app, memberships, question: str, *, several: bool = True, note: str | None = None) -> list:
     """Ask which of `memberships` to act on; the chosen ones ([] for none). Asks again after an
-    answer it cannot read. Ctrl-C or end of input interrupts the command (exit 130)."""
+    answer it cannot read. Ctrl-C or end of input interrupts the command (exit 130). `note` is
+    said between the menu and the question."""
     import typer
 
     app.stderr.write(render_menu(memberships, width=app.width, color=app.color_err))
     app.stderr.flush()
+    if note:
+        app.say(note)
     how = 'numbers like 1,3-5, "all", or Enter for none' if several else "a number, or Enter for none"
     while True:
         answer = typer.prompt(f"{question} ({how})", default="", show_default=False, err=True)
