@@ -464,7 +464,8 @@ def accept(
             if wait_seconds:
                 raise NotFoundError(f"no pending invitation{' matching ' + ', '.join(match) if match else ''} arrived within {wait_for}")
             app.say("No pending invitations" + (f" matching {', '.join(match)}." if match else "."))
-            raise typer.Exit(0)
+            # Scripts get the shape they always get: [] in json (and for --jq), nothing in jsonl.
+            _finish(app, [], False, chosen, "accept")
         from ..operations import Resolution
 
         resolutions = [Resolution(m.slug or m.org_id, m.org_id, m) for m in invitations]
