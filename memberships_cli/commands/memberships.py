@@ -342,6 +342,10 @@ def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str
     return outcomes, True
 
 
+# Spelled out: "leave" + "ing" is not a word.
+_PROGRESS_LABELS = {"accept": "Accepting", "leave": "Leaving"}
+
+
 class _Progress:
     """A Rich progress bar on stderr, only when stderr is a terminal."""
 
@@ -351,7 +355,7 @@ class _Progress:
 
         console = Console(file=app.stderr, no_color=not app.color_err)
         self._progress = Progress(
-            TextColumn(f"{verb.capitalize()}ing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn(_PROGRESS_LABELS[verb]), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
         )
         self._task = self._progress.add_task(verb, total=total)
