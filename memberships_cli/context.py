@@ -141,6 +141,7 @@ class AppContext:
             timeout=keyring_timeout(self.environ),
             warn=self.say,
             log=self.log,
+            login=self.command_hint("login"),
         )
 
     def token(self):
