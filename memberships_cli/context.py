@@ -176,6 +176,7 @@ class AppContext:
                 retry=RetryPolicy.from_env(self.environ),
                 log=self.log if self.verbose else None,
                 max_connections=max_connections,
+                command_hint=self.command_hint,
             )
         return self._client
 

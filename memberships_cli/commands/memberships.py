@@ -332,7 +332,8 @@ def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str
         return outcomes, False
     not_sent = Interrupted.by(stop, "{stopped} before it was sent")
     unanswered = Interrupted.by(
-        stop, "{stopped} while waiting for the answer: it may have been applied; check with `memberships list`"
+        stop, "{stopped} while waiting for the answer: it may have been applied; check with `"
+        + app.command_hint("list").replace("{", "{{").replace("}", "}}") + "`"
     )
     sent = {index for future, index in futures.items() if not future.cancelled()}
     for i, res in enumerate(resolutions):
