@@ -27,10 +27,15 @@ KEYRING_SERVICE = "memberships-cli"
 KEYRING_TIMEOUT_ENV = "MEMBERSHIPS_KEYRING_TIMEOUT"
 DEFAULT_KEYRING_TIMEOUT = 5.0
 SOURCE_LABELS = {TOKEN_ENV: TOKEN_ENV, "keyring": "OS keyring", "file": "token file", "sandbox": "sandbox"}
-HEADLESS_HINT = (
-    "set MEMBERSHIPS_TOKEN (scripts, CI, containers), or run `memberships login --insecure-storage` "
-    "to keep the token in a file only you can read"
-)
+
+
+def headless_hint(login: str = "memberships login") -> str:
+    """What to do without a keyring; `login` is the login command as this run must type it."""
+    return (f"set MEMBERSHIPS_TOKEN (scripts, CI, containers), or run `{login} --insecure-storage` "
+            "to keep the token in a file only you can read")
+
+
+HEADLESS_HINT = headless_hint()
 # What an Authorization header can carry: visible ASCII, no spaces (RFC 6750 b64token and friends).
 _TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 
@@ -55,11 +60,11 @@ class KeyringUnavailable(AuthError):
 class KeyringTimeout(AuthError):
     """The OS keyring did not answer in time (e.g. a Secret Service waiting on an unlock prompt)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, login: str = "memberships login") -> None:
         self.reason = f"did not answer within {seconds:g} s"
         super().__init__(
             f"the OS keyring {self.reason}",
-            "unlock your keyring (or restart its daemon) and try again; or " + HEADLESS_HINT,
+            "unlock your keyring (or restart its daemon) and try again; or " + headless_hint(login),
         )
 
 
@@ -165,9 +170,13 @@ class TokenStore:
         timeout: float = DEFAULT_KEYRING_TIMEOUT,
         warn: Callable[[str], None] = lambda line: None,
         log: Callable[[str], None] = lambda line: None,
+        login: str | None = None,
     ) -> None:
         self.host = api_host(api_url)
         self.profile = profile
+        # The login command the hints suggest: the caller's, with the global options given
+        # (AppContext.command_hint); a token stored without --api-url would be another host's.
+        self.login = login or login_command(profile)
         self.account = f"{self.host}:{profile}"
         # quote() is one-to-one, so no two accounts share a file; ':' becomes %3A.
         self.path = directory / (quote(self.account, safe="._-") + ".token")
@@ -203,7 +212,7 @@ class TokenStore:
         worker.start()
         worker.join(self.timeout)
         if worker.is_alive():
-            self._keyring_timed_out = KeyringTimeout(self.timeout)
+            self._keyring_timed_out = KeyringTimeout(self.timeout, self.login)
             raise self._keyring_timed_out
         if "backend" in outcome:
             self._log(f"* keyring backend: {outcome['backend']}")
@@ -213,14 +222,14 @@ class TokenStore:
         if kind == "not stored":
             return _NOT_STORED
         if kind == "none found":  # keyring's own text recommends plain-file backends: not ours
-            raise KeyringUnavailable("none found, as is usual on headless machines, in CI and in containers")
+            raise KeyringUnavailable("none found, as is usual on headless machines, in CI and in containers", headless_hint(self.login))
         text = f"{type(error).__name__}: {error}"
         if secret and secret in text:
             text = text.replace(secret, "***")
             if kind == "bug":  # its message must not reach the last-resort handler as it is
                 raise CliError(f"unexpected error from the keyring backend: {text}", "report it") from None
         if kind == "headless":
-            raise KeyringUnavailable(text) from None
+            raise KeyringUnavailable(text, headless_hint(self.login)) from None
         raise error
 
     def keyring_get(self) -> str | None:
@@ -232,7 +241,7 @@ class TokenStore:
         keyring) must not let `login` say it stored anything."""
         self._keyring("set_password", self.account, value, secret=value)
         if self._keyring("get_password", self.account) != value:
-            raise KeyringUnavailable("it accepted the token but does not give it back")
+            raise KeyringUnavailable("it accepted the token but does not give it back", headless_hint(self.login))
 
     def keyring_delete(self) -> bool:
         """Remove the keyring entry; False when there was none."""
@@ -388,7 +397,7 @@ def login_command(profile: str) -> str:
 def not_logged_in(store: TokenStore) -> AuthError:
     return AuthError(
         f"not logged in: no token for {store.host} (profile {store.profile})",
-        f"run `{login_command(store.profile)}` or set MEMBERSHIPS_TOKEN; "
+        f"run `{store.login}` or set MEMBERSHIPS_TOKEN; "
         "no account? try `memberships --sandbox list`",
     )
 

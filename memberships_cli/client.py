@@ -423,8 +423,12 @@ class BirdClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        command_hint: Callable[[str], str] = lambda command: f"memberships {command}",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # `memberships COMMAND` as the run's hints must spell it: with the global options given
+        # (AppContext.command_hint), or another API or profile would be listed.
+        self._command_hint = command_hint
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self._log = log
@@ -584,15 +588,14 @@ class BirdClient:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _membership_path(method: str, org_id: str) -> str:
+    def _membership_path(self, method: str, org_id: str) -> str:
         """The path of one membership: the last gate before a request is sent. Only a UUID may
         become a path segment (`..` would turn a DELETE of a membership into a DELETE of /me)."""
         if not is_org_id(org_id):
             raise MalformedResponseError(
                 f"not sent: {method} of membership {org_id!r}: an organization id "
                 "must be a UUID",
-                "the id came from the server or a bug; run `memberships list` to see your organizations",
+                f"the id came from the server or a bug; run `{self._command_hint('list')}` to see your organizations",
                 endpoint=f"{method} /me/memberships/{{organizationId}}",
             )
         return "me/memberships/" + quote(org_id, safe="")
@@ -736,7 +739,7 @@ class BirdClient:
                 raise self._gave_up(
                     endpoint, attempt, started, failure,
                     extra="not retried: the request may have reached the server; "
-                    "run `memberships list` to see whether it took effect",
+                    f"run `{self._command_hint('list')}` to see whether it took effect",
                 )
             if attempt >= policy.attempts:
                 raise self._gave_up(endpoint, attempt, started, failure)
@@ -785,12 +788,12 @@ class BirdClient:
         if status in (401, 403):
             raise AuthError(
                 f"the API rejected the token ({detail})",
-                "run `memberships login` again, or set MEMBERSHIPS_TOKEN to a valid token",
+                f"run `{self._command_hint('login')}` again, or set MEMBERSHIPS_TOKEN to a valid token",
             )
         if status == 404 and missing is not None:
             raise NotFoundError(
                 f"no membership or invitation for organization {missing} ({detail})",
-                "run `memberships list` to see your organizations",
+                f"run `{self._command_hint('list')}` to see your organizations",
             )
         if status == 409:
             raise ConflictError(f"{endpoint}: {detail}", status=status, code=code, endpoint=endpoint)

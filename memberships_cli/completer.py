@@ -194,10 +194,63 @@ def _resolve_context(args: list[str]) -> _Context:
 # -- what to offer ---------------------------------------------------------------------------------
 
 
+def _spellings(node) -> dict:
+    return {name: option for option in node["options"] for name in (*option[OPTS], *option[SECONDARY])}
+
+
+def _option_at(arg: str, options: dict):
+    """command_line._option_at on the table: (the option `arg` names, whether its value is attached)."""
+    if arg[:2] == "--":
+        name, eq, _ = arg.partition("=")
+        return options.get(name), bool(eq)
+    if arg in options:
+        return options[arg], False
+    short = options.get(arg[:2])
+    return (short, True) if short is not None and short[TAKES_VALUE] else (None, False)
+
+
+def globals_first(args: list[str]) -> list[str]:
+    """The global options typed after the command moved in front of it, values too, stopping at
+    `--`, as command_line.normalise moves them before click parses a command line that runs; so
+    `accept --sandbox <Tab>` offers the sandbox's slugs. typer's own completion does not move them
+    (it never sees normalise): tests/test_completion.py compares this with typer's answer to the
+    line as normalise makes it. One still waiting for its value stays where it is."""
+    root = TREE[""]
+    global_options = {name: option for name, option in _spellings(root).items() if option[NAME] not in ("help", "version")}
+    node, options, path = root, _spellings(root), ""
+    moved: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg[:1] == "-" and arg != "-":
+            own, attached = _option_at(arg, options)
+            if own is None and node is not root:
+                glob, attached = _option_at(arg, global_options)
+                wanted = 1 if glob is not None and (attached or not glob[TAKES_VALUE]) else 2
+                if glob is not None and i + wanted <= len(args):
+                    moved.extend(args[i : i + wanted])
+                    i += wanted
+                    continue
+            width = 2 if own is not None and own[TAKES_VALUE] and not attached and i + 1 < len(args) else 1
+            rest.extend(args[i : i + width])
+            i += width
+            continue
+        sub = f"{path} {arg}".strip()
+        if node["group"] and arg in node["command_names"] and sub in TREE:
+            node, options, path = TREE[sub], _spellings(TREE[sub]), sub
+        rest.append(arg)
+        i += 1
+    return moved + rest
+
+
 def completions(args: list[str], incomplete: str, environ=os.environ) -> list[tuple[str, str | None]]:
     """(value, help) pairs, as click's ShellComplete.get_completions returns them."""
+    args = globals_first(args)
     ctx = _resolve_context(args)
-    args = list(args)
     if incomplete == "=":
         incomplete = ""
     elif "=" in incomplete and incomplete[:1] == "-":
@@ -211,6 +264,9 @@ def completions(args: list[str], incomplete: str, environ=os.environ) -> list[tu
         for option in node["options"]:
             if option[TAKES_VALUE] and last in option[OPTS]:
                 return _values(ctx, option[KIND], incomplete, environ)
+        glob = _spellings(TREE[""]).get(last)
+        if ctx.parent is not None and glob is not None and glob[TAKES_VALUE]:  # `accept --profile <Tab>`
+            return _values(ctx, glob[KIND], incomplete, environ)
     for name, nargs, kind in node["arguments"]:
         if nargs == -1 or name not in ctx.from_line:
             return _values(ctx, kind, incomplete, environ)

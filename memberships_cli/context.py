@@ -141,6 +141,7 @@ class AppContext:
             timeout=keyring_timeout(self.environ),
             warn=self.say,
             log=self.log,
+            login=self.command_hint("login"),
         )
 
     def token(self):
@@ -175,6 +176,7 @@ class AppContext:
                 retry=RetryPolicy.from_env(self.environ),
                 log=self.log if self.verbose else None,
                 max_connections=max_connections,
+                command_hint=self.command_hint,
             )
         return self._client
 

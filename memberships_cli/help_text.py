@@ -134,8 +134,8 @@ Environment variables read by memberships (a flag, where there is one, wins):
                                https://api.bird.com)
   MEMBERSHIPS_PROFILE          settings profile, like --profile (default:
                                default)
-  MEMBERSHIPS_TIMEOUT          connect/read timeout in seconds, like --timeout
-                               (default: 30)
+  MEMBERSHIPS_TIMEOUT          time limit of each try of a request, in seconds,
+                               like --timeout (default: 30)
   MEMBERSHIPS_SANDBOX=1        like --sandbox: the bundled local API
   MEMBERSHIPS_SANDBOX_DB       the sandbox's SQLite file (default: in the user
                                data directory)

@@ -175,3 +175,21 @@ def test_plain_results_are_one_row_per_org(cli, sandbox):
     rows = [line.split("\t") for line in r.stdout.splitlines()]
     assert rows[0][:3] == ["globex-retail", seed.org_id("globex-retail"), "accepted"]
     assert rows[1][:3] == ["no-such-org", "", "not-found"]
+
+
+@pytest.mark.parametrize(
+    "args, stdout",
+    [
+        (("--json",), "[]\n"),
+        (("--format", "jsonl"), ""),
+        (("--format", "plain"), ""),
+        (("--format", "csv"), "organization,organizationId,result,error\n"),
+        (("--jq", "length"), "0\n"),
+    ],
+)
+def test_nothing_to_accept_prints_the_empty_results_of_the_format(cli, sandbox, args, stdout):
+    # A script parsing `accept --all --json` gets one shape, empty or not.
+    r = cli("accept", "--all", "--match", "nothing-matches-*", *args)
+    assert (r.code, r.stdout) == (0, stdout), r
+    assert r.stderr == "No pending invitations matching nothing-matches-*.\n"
+    assert posts(sandbox) == []

@@ -146,6 +146,21 @@ def test_the_cache_is_kept_per_api_url_and_profile(cli, home, sandbox):
     assert bash_complete(home, sandbox, "memberships show glo") == ["globex-retail"]
 
 
+def test_global_options_after_the_command_pick_the_scope_too(cli, home, sandbox):
+    """`memberships show --sandbox glo<Tab>` runs against the sandbox, as `show --sandbox x` does."""
+    assert cli("list", tty=True).code == 0  # the sandbox fixture's scope (its URL, default profile)
+    assert bash_complete(home, sandbox, "memberships show --profile work glo") == []
+    assert bash_complete(home, sandbox, "memberships show --api-url https://api.bird.com glo") == []
+    assert bash_complete(home, sandbox, "memberships show --sandbox glo") == []
+    assert bash_complete(home, sandbox, "memberships leave --api-url=https://api.bird.com -v a") == []
+    assert bash_complete(home, sandbox, f"memberships leave -v --api-url {sandbox.url}/ a") == ["acme-logistics"]
+    # A global option waiting for its value is not offered slugs for it.
+    assert bash_complete(home, sandbox, "memberships accept --profile ") == []
+    # An ORG typed before the global option is not offered again.
+    assert bash_complete(home, sandbox, "memberships leave acme-logistics --verbose a") == []
+    assert sandbox.requests[-1]["path"] == "/me/memberships"  # only the list above reached the API
+
+
 def test_the_profile_api_url_from_the_config_file_picks_the_scope(cli, home, sandbox):
     assert cli("--profile", "work", "config", "set", "api_url", sandbox.url).code == 0
     env_without_url = {"MEMBERSHIPS_API_URL": ""}
@@ -273,6 +288,29 @@ LINES = [
     "memberships 'list' --f", "memberships list 'glo",
 ]
 
+# Global options after the command: typer's completion never sees command_line.normalise (which
+# moves them in front before click parses a line that runs), the fast completer moves them too. So
+# these lines are compared with typer's answer to the line as normalise makes it.
+LINES_GLOBALS_AFTER = [
+    "memberships list --sandbox --f", "memberships list --sandbox --format ", "memberships list -v -F ",
+    "memberships list --timeout 3 --status ", "memberships list --api-url=x --fields slug,", "memberships show --sandbox ",
+    "memberships show --profile work g", "memberships accept --sandbox ", "memberships accept --sandbox a",
+    "memberships leave --sandbox acme-logistics ", "memberships leave acme-logistics --no-color a",
+    "memberships leave -y --sandbox -", "memberships config set --sandbox format ", "memberships leave -- --sandbox ",
+]
+
+
+def normalised(line: str) -> str:
+    """`line` with its global options moved as the CLI moves them (the word being typed stays last)."""
+    import typer.main
+
+    from memberships_cli.cli import build_app
+    from memberships_cli.command_line import normalise
+
+    *words, incomplete = line.split(" ")
+    moved = normalise(words[1:], typer.main.get_command(build_app())).args
+    return " ".join(["memberships", *moved, incomplete])
+
 
 def shell_envs(line: str):
     words = line.split(" ")
@@ -354,6 +392,26 @@ def test_the_fast_completer_answers_as_typer_does(typer_command, home, sandbox):
             nonempty += bool(fast[0].strip()) and fast[0].strip() != "_files"
     assert compared == len(LINES) * 5 and nonempty > len(LINES) * 2  # most lines offer something
     assert sandbox.requests == []
+
+
+def test_the_fast_completer_moves_global_options_as_the_cli_does(typer_command, home, sandbox):
+    env = env_for(home, sandbox)
+    with patched_environ(env):
+        completion_cache.save([(m["organization"]["slug"], m["status"]) for m in seed.memberships()],
+                              scope=sandbox_scope(sandbox))
+        completion_cache.save([("sandbox-only-org", "active"), ("another-invite", "invited")],
+                              scope=completion_cache.SANDBOX_SCOPE)
+    nonempty = 0
+    for line in LINES_GLOBALS_AFTER:
+        moved = normalised(line)
+        assert moved != line or "-- --sandbox" in line
+        for shell_env, typer_env in zip(shell_envs(line), shell_envs(moved)):
+            fast, slow = fast_answer(env | shell_env), typer_answer(typer_command, env | typer_env)
+            assert fast[1] == slow[1] and same_answer(fast[0], slow[0]), (line, moved, shell_env, fast, slow)
+            nonempty += bool(fast[0].strip()) and fast[0].strip() != "_files"
+    assert nonempty > len(LINES_GLOBALS_AFTER) * 2
+    fast = fast_answer(env | next(shell_envs("memberships accept --sandbox ")))
+    assert fast == ("another-invite\n", 0)  # the sandbox's invitations, not the fixture's
 
 
 def test_the_fast_completer_leaves_other_requests_to_typer(home, sandbox):

@@ -138,3 +138,25 @@ def test_help_command_is_the_same_as_help_flag(cli, words):
     assert via_help.code == 0 and via_flag.code == 0, (via_help, via_flag)
     assert via_help.stdout == via_flag.stdout
     assert via_help.stdout.startswith(f"Usage: {' '.join(['memberships', *topic])} ")
+
+
+# The API's errors suggest a command; it must run against the same API and profile as the one that
+# failed (a bare `memberships list` would list another profile's, or the real API's, organizations).
+@pytest.mark.parametrize(
+    "fault, args, hint",
+    [
+        ({"status": 401}, ["list"], "run `memberships --profile work login` again"),
+        (None, ["show", "00000000-0000-4000-8000-000000000000"], "run `memberships --profile work list` to see your organizations"),
+        ({"status": 200, "trickle": 0.25, "method": "DELETE"}, ["leave", "acme-logistics", "--yes", "--timeout", "1"],
+         "run `memberships --profile work list` to see whether it took effect"),
+    ],
+)
+def test_api_error_hints_repeat_the_global_options(cli, sandbox, fault, args, hint):
+    from memberships_cli.sandbox import Fault
+
+    if fault is not None:
+        sandbox.add_fault(Fault(**fault))
+    result = cli(*args, "--profile", "work")
+    assert result.code in (3, 4, 5), result
+    assert hint in result.stderr, result
+    assert "`memberships list`" not in result.stderr and "`memberships login`" not in result.stderr

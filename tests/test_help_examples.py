@@ -180,6 +180,15 @@ def test_environment_topic_names_every_variable_the_code_reads(cli):
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 
+def test_environment_topic_says_what_timeout_bounds_as_the_option_does(cli):
+    # --timeout bounds each try from connecting to the last byte (a deadline per attempt), not
+    # the connect or a read alone: the variable is the same setting and must not say otherwise.
+    topic = " ".join(cli("help", "environment").stdout.split())
+    option = " ".join(cli("--help", env={"COLUMNS": "200"}).stdout.split())
+    assert "Time limit of each try of a request" in option
+    assert "MEMBERSHIPS_TIMEOUT time limit of each try of a request, in seconds, like --timeout (default: 30)" in topic
+
+
 def test_command_summaries_fit_80_columns_whole(cli):
     """Each command's one-line summary in its group's --help is its docstring's first line, not
     cut with `...`, at COLUMNS=80."""

@@ -39,3 +39,11 @@ def test_readme_line_runs_as_printed(cli, line):
     assert words[0] == "memberships"
     result = cli(*words[1:], tty=True, input="y\n")
     assert result.code == 0, result
+
+
+def test_the_lines_run_one_after_another_as_pasted(cli):
+    # A reader pastes the tour, then Usage, top to bottom, into one shell: each line sees what the
+    # lines before it did (an organization left is gone for the next line).
+    for line in LINES:
+        result = cli(*shlex.split(line, comments=True)[1:], tty=True, input="y\n")
+        assert result.code == 0, (line, result)

@@ -628,3 +628,28 @@ def test_help_and_usage_errors_do_not_import_keyring_nor_httpx(home):
         env = base_env(home) | {"PYTHON_KEYRING_BACKEND": FAIL_KEYRING}
         proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60, cwd=home)
         assert proc.stdout.strip().splitlines()[-1] == expected, (args, proc.stdout, proc.stderr)
+
+
+def test_login_hints_repeat_the_global_options_given_after_the_command(cli, sandbox, kr):
+    # A token is stored per API host and profile: `memberships login` alone would store it for
+    # another one than the command that failed.
+    r = cli("list", "--api-url", sandbox.url, "--profile", "work", token=None, env=kr.env)
+    assert r.code == 4, r
+    login = f"memberships --profile work --api-url {sandbox.url} login"
+    assert f"run `{login}` or set MEMBERSHIPS_TOKEN" in r.stderr
+    assert sandbox.requests == []
+
+
+def test_the_no_keyring_hint_repeats_the_profile(cli, sandbox):
+    r = cli("login", "--with-token", "--profile", "work", token=None, input="a-token-never-read\n", env={"PYTHON_KEYRING_BACKEND": FAIL_KEYRING})
+    assert r.code == 4, r
+    assert "run `memberships --profile work login --insecure-storage` to keep the token in a file" in r.stderr
+    assert "`memberships login --insecure-storage`" not in r.stderr
+    assert sandbox.requests == []
+
+
+def test_the_insecure_storage_warning_names_the_logout_of_that_profile(cli, sandbox):
+    r = cli("login", "--insecure-storage", "--with-token", "--profile", "work", token=None, input=SANDBOX_TOKEN + "\n",
+            env={"PYTHON_KEYRING_BACKEND": FAIL_KEYRING})
+    assert r.code == 0, r
+    assert "`memberships --profile work logout` removes it." in r.stderr

@@ -333,7 +333,8 @@ def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str
         return outcomes, False
     not_sent = Interrupted.by(stop, "{stopped} before it was sent")
     unanswered = Interrupted.by(
-        stop, "{stopped} while waiting for the answer: it may have been applied; check with `memberships list`"
+        stop, "{stopped} while waiting for the answer: it may have been applied; check with `"
+        + app.command_hint("list").replace("{", "{{").replace("}", "}}") + "`"
     )
     sent = {index for future, index in futures.items() if not future.cancelled()}
     for i, res in enumerate(resolutions):
@@ -341,6 +342,10 @@ def _run_bulk(app, func, resolutions, concurrency: int, dry_run: bool, verb: str
             outcomes[i] = (Outcome(res.ref, "failed", res.org_id, res.membership, unanswered) if i in sent
                            else not_done(res, not_sent))
     return outcomes, True
+
+
+# Spelled out: "leave" + "ing" is not a word.
+_PROGRESS_LABELS = {"accept": "Accepting", "leave": "Leaving"}
 
 
 class _Progress:
@@ -352,7 +357,7 @@ class _Progress:
 
         console = Console(file=app.stderr, no_color=not app.color_err)
         self._progress = Progress(
-            TextColumn(f"{verb.capitalize()}ing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn(_PROGRESS_LABELS[verb]), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
         )
         self._task = self._progress.add_task(verb, total=total)
@@ -466,7 +471,8 @@ def accept(
             if wait_seconds:
                 raise NotFoundError(f"no pending invitation{' matching ' + ', '.join(match) if match else ''} arrived within {wait_for}")
             app.say("No pending invitations" + (f" matching {', '.join(match)}." if match else "."))
-            raise typer.Exit(0)
+            # Scripts get the shape they always get: [] in json (and for --jq), nothing in jsonl.
+            _finish(app, [], False, chosen, "accept")
         from ..operations import Resolution
 
         resolutions = [Resolution(m.slug or m.org_id, m.org_id, m) for m in invitations]

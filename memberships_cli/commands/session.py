@@ -175,7 +175,7 @@ def login(
                 app.say(f"warning: {exc.message}: a token stored there earlier would take precedence over the file")
         app.say(
             f"warning: the token is stored unencrypted in {path} (readable only by you, mode 0600); "
-            "anyone with access to your account or its backups can use it. `memberships logout` removes it."
+            f"anyone with access to your account or its backups can use it. `{app.command_hint('logout')}` removes it."
         )
         where = f"the token file {path}"
     else:
