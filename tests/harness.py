@@ -133,3 +133,22 @@ def refused_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def fault_from_third_page(sandbox, fault) -> None:
+    """Answer the first two GETs of the list endpoint normally and every later one with `fault`:
+    a listing that fails (or hangs) on page 3 after two full pages were printed."""
+    import threading
+
+    sandbox.add_fault(fault)
+    take, seen, lock = sandbox.take_fault, [0], threading.Lock()
+
+    def after_two_pages(method: str, path: str):
+        if method == "GET" and path == "/me/memberships":
+            with lock:
+                seen[0] += 1
+                if seen[0] <= 2:
+                    return None
+        return take(method, path)
+
+    sandbox.take_fault = after_two_pages

@@ -12,7 +12,6 @@ import pty
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 
 from memberships_cli.sandbox import SANDBOX_TOKEN, Fault, seed
 
-from harness import base_env
+from harness import base_env, fault_from_third_page
 
 LIST = "/me/memberships"
 N = 12
@@ -130,18 +129,7 @@ def test_a_second_signal_stops_waiting_for_answers_in_flight(home, sandbox, firs
 def test_sigterm_mid_listing_keeps_the_rows_printed(home, sandbox, fmt):
     sandbox.store.add_generated(350, "active")  # 384 memberships: 4 pages of 100
     received = sandbox.store.all()[:200]
-    sandbox.add_fault(Fault(status=200, delay=60, method="GET", path=LIST))
-    take, seen, lock = sandbox.take_fault, [0], threading.Lock()
-
-    def page_3_hangs(method: str, path: str):
-        if method == "GET" and path == LIST:
-            with lock:
-                seen[0] += 1
-                if seen[0] <= 2:
-                    return None
-        return take(method, path)
-
-    sandbox.take_fault = page_3_hangs
+    fault_from_third_page(sandbox, Fault(status=200, delay=60, method="GET", path=LIST))
     child = Child(home, sandbox, "list", "--format", fmt)
     _wait_for(lambda: len(sandbox.requests) >= 3)
     child.signal(signal.SIGTERM)

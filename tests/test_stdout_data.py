@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 
 import pytest
 
+from harness import fault_from_third_page
 from memberships_cli.output.fields import DEFAULT_FIELDS
 from memberships_cli.sandbox import Fault
 
@@ -68,18 +68,7 @@ def test_at_a_terminal_too_a_failed_first_page_prints_nothing(cli, sandbox):
 def _fail_on_page_3(sandbox) -> list[dict]:
     """384 memberships in 4 pages of 100; page 3 answers 500. Returns what pages 1-2 hold."""
     sandbox.store.add_generated(350, "active")
-    sandbox.add_fault(Fault(status=500, method="GET", path=LIST))
-    take, seen, lock = sandbox.take_fault, [0], threading.Lock()
-
-    def take_after_two_pages(method: str, path: str):
-        if method == "GET" and path == LIST:
-            with lock:
-                seen[0] += 1
-                if seen[0] <= 2:
-                    return None
-        return take(method, path)
-
-    sandbox.take_fault = take_after_two_pages
+    fault_from_third_page(sandbox, Fault(status=500, method="GET", path=LIST))
     return sandbox.store.all()[:200]
 
 
